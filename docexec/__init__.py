@@ -1,0 +1,1 @@
+"""Build-time execution and output checking of the course's code blocks (see engine.py)."""

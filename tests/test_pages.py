@@ -1,0 +1,27 @@
+"""Every course page, run uncached through the engine the build uses: one test per page.
+
+`pytest --update-outputs` (or `make update`) writes what the blocks print into the pages instead.
+"""
+
+import os
+
+import pytest
+
+from conftest import ROOT
+from docexec import engine
+
+PAGES = sorted((ROOT / "docs").rglob("*.md"))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_page_outputs(path, request):
+    page = path.relative_to(ROOT).as_posix()
+    text = path.read_bytes().decode("utf-8")  # keep \r\n, if any: update must change nothing else
+    os.chdir(ROOT)  # pages see the same working directory as in `mkdocs build`
+    run = engine.verify(text, page, snippets_dir=ROOT / "snippets")
+    if request.config.getoption("--update-outputs"):
+        updated = engine.update(run)
+        if updated != text:
+            path.write_bytes(updated.encode("utf-8"))
+        run.failures = [f for f in run.failures if f.problem is not None]  # what update could not fix
+    assert not run.failures, "\n\n".join(failure.report() for failure in run.failures)
