@@ -1,0 +1,262 @@
+"""The engine's promises, each proved on a fixture page in tests/fixtures/ that breaks it."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from docexec import diagram, engine
+from docexec.mkdocs_hook import RENDERERS
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def verify(name: str, **options) -> engine.PageRun:
+    text = (FIXTURES / name).read_bytes().decode("utf-8")
+    return engine.verify(text, f"fixtures/{name}", snippets_dir=FIXTURES / "snippets", **options)
+
+
+def reports(run: engine.PageRun) -> str:
+    return "\n".join(failure.report() for failure in run.failures)
+
+
+def test_a_correct_page_passes_and_shares_state_between_its_blocks():
+    run = verify("passing.md")
+    assert [r.output for r in run.results][1] == "tensor([4., 6.], grad_fn=<MulBackward0>)"
+    assert len(run.blocks) == 3 and not run.failures
+
+
+def test_a_wrong_expected_output_fails_with_place_and_diff():
+    run = verify("wrong_output.md")
+    assert len(run.failures) == 1
+    assert reports(run) == textwrap.dedent(
+        """\
+        fixtures/wrong_output.md:3: the output differs from the expected output
+        --- expected
+        +++ actual
+        @@ -1,2 +1,2 @@
+        -3
+        +2
+         same
+        If the new output is right, run `make update` to write it into the page."""
+    )
+
+
+def test_an_unexpected_exception_names_the_page_line_and_skips_the_rest():
+    run = verify("unexpected_exception.md")
+    first, second, third = run.results
+    assert first.ok and second.problem == "raised" and third.problem == "skipped"
+    report = second.report()
+    assert report.startswith("fixtures/unexpected_exception.md:10: the block raised an exception")
+    # Both frames point into the page, at the page's own line numbers.
+    assert 'File "fixtures/unexpected_exception.md", line 12, in <module>\n    helper([1, 2, 3])' in report
+    assert 'File "fixtures/unexpected_exception.md", line 5, in helper\n    return values[10]' in report
+    assert report.endswith("IndexError: list index out of range")
+    assert "fixtures/unexpected_exception.md:15: not run" in third.report()
+
+
+def test_a_declared_exception_passes_and_a_missing_one_fails():
+    good, missing = verify("declared_exception.md").results
+    assert good.ok, good.report()
+    assert good.output.endswith("RuntimeError: Only Tensors of floating point and complex dtype can require gradients")
+    assert missing.problem == "no-exception"
+    assert missing.report() == "fixtures/declared_exception.md:15: the block is marked `raises` but raised nothing"
+
+
+def test_a_block_that_hangs_times_out_with_a_clear_message():
+    hung, after = verify("timeout.md").results
+    assert hung.problem == "timeout" and after.problem == "skipped"
+    assert hung.report() == (
+        "fixtures/timeout.md:3: the block did not finish within 0.5 s (allow more with `timeout=N` on its fence)"
+    )
+
+
+def test_a_timeout_also_works_outside_the_main_thread():
+    # `mkdocs serve` rebuilds in a worker thread, where SIGALRM cannot be used.
+    import threading
+
+    results = []
+    worker = threading.Thread(target=lambda: results.append(verify("timeout.md")))
+    worker.start()
+    worker.join(10)
+    assert results and results[0].results[0].problem == "timeout"
+
+
+def test_blocks_in_admonitions_details_and_tabs_run_and_nested_or_opted_out_fences_do_not():
+    run = verify("nested.md")
+    assert [r.output for r in run.results] == ["admonition", "details", "tab"]
+    assert not run.failures
+
+
+def test_broken_nested_outputs_are_reported():
+    text = (FIXTURES / "nested.md").read_text().replace("    tab\n", "    bat\n")
+    run = engine.verify(text, "fixtures/nested.md")
+    assert [f.block.line for f in run.failures] == [25]
+
+
+def test_update_changes_only_output_fences_byte_for_byte():
+    run = verify("needs_update.md")
+    assert (FIXTURES / "needs_update.expected.md").read_text() == engine.update(run)
+
+
+def test_update_keeps_windows_line_endings():
+    text = (FIXTURES / "needs_update.md").read_text().replace("\n", "\r\n")
+    updated = engine.update(engine.verify(text, "fixtures/needs_update.md"))
+    assert updated == (FIXTURES / "needs_update.expected.md").read_text().replace("\n", "\r\n")
+
+
+def test_update_of_an_up_to_date_page_is_the_identity():
+    expected = (FIXTURES / "needs_update.expected.md").read_text()
+    run = engine.verify(expected, "fixtures/needs_update.expected.md")
+    assert not run.failures and engine.update(run) == expected
+
+
+def test_object_addresses_are_normalised():
+    run = verify("addresses.md")
+    assert not run.failures, reports(run)
+    assert engine.normalise("<Foo object at 0x7f3a2b1c>") == "<Foo object at 0x…>"
+
+
+def test_state_does_not_leak_between_pages():
+    assert not verify("leak_first.md").failures
+    run = verify("leak_second.md")
+    assert not run.failures, reports(run)
+
+
+def test_each_page_starts_from_the_same_torch_state():
+    import torch
+
+    torch.manual_seed(123)
+    torch.set_grad_enabled(False)
+    page = '```python\nimport torch\nprint(torch.rand(1), torch.is_grad_enabled())\n```\n'
+    outputs = [engine.verify(page, "p.md").results[0].output for _ in range(2)]
+    assert outputs[0] == outputs[1] == "tensor([0.4963]) True"
+
+
+def test_rendered_outputs_are_verified_as_text_and_drawn_in_the_page():
+    run = verify("rendered.md")
+    assert not run.failures, reports(run)
+    html = engine.render(run, RENDERERS)
+    assert "| `a + b` | AddBackward0 |" in html and '```text title="Output"' not in html
+    assert html.count("<svg") == 1 and ">AddBackward0</text>" in html
+
+
+def test_a_broken_diagram_is_reported_with_its_place():
+    text = (FIXTURES / "rendered.md").read_text().replace("n0 --> n1", "n0 -> n1")
+    run = engine.verify(text, "fixtures/rendered.md")
+    with pytest.raises(engine.PageError, match=r"fixtures/rendered.md:15: cannot render the output as diagram"):
+        engine.render(run, RENDERERS)
+
+
+def test_failures_are_shown_on_the_rendered_page():
+    page = engine.render(verify("wrong_output.md"), RENDERERS)
+    assert '!!! failure "This example failed when the site was built"' in page
+    assert "    -3\n    +2\n" in page
+
+
+def test_engine_options_are_removed_from_the_rendered_fences():
+    page = engine.render(verify("declared_exception.md"), RENDERERS)
+    assert "```python raises" not in page and page.count("```python\n") == 2
+
+
+def test_snippets_are_included_and_their_errors_point_into_the_snippet():
+    run = verify("with_snippet.md")
+    (result,) = run.results
+    assert result.output == "9" and result.problem == "raised"
+    helper = FIXTURES / "snippets" / "helper.py"
+    assert f'File "{helper}", line 12, in <module>\n    broken()' in result.details
+    assert f'File "{helper}", line 9, in broken\n    return 1 / 0' in result.details
+
+
+def test_a_missing_snippet_or_unknown_option_is_a_page_error():
+    with pytest.raises(engine.PageError, match=r"p.md:1: snippet 'nope.py' not found"):
+        engine.parse('```python\n--8<-- "nope.py"\n```\n', "p.md", FIXTURES / "snippets")
+    with pytest.raises(engine.PageError, match=r"p.md:3: unknown fence option\(s\) \['rasies'\]"):
+        engine.parse('text\n\n```python rasies\n1/0\n```\n', "p.md")
+
+
+def test_the_diagram_layout_puts_each_node_below_its_parent():
+    svg = diagram.to_svg('flowchart TD\n    a["top"]\n    b(["bottom"])\n    a --> b')
+    assert svg.index(">top<") < svg.index(">bottom<")
+    assert 'rx="17.0"' in svg  # the rounded tensor node
+    with pytest.raises(diagram.DiagramError):
+        diagram.to_svg("pie\n")
+
+
+# --------------------------------------------------------------------------------------------- the cache
+
+CACHE_PROBE = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from docexec import engine
+text = Path({page!r}).read_text()
+run = engine.verify(text, "fixtures/passing.md", engine.Cache(Path({cache!r})))
+print(json.dumps({{"cached": run.cached, "torch": "torch" in sys.modules, "failures": len(run.failures)}}))
+"""
+
+
+def probe(cache: Path, page: Path) -> dict:
+    code = CACHE_PROBE.format(root=str(ROOT), page=str(page), cache=str(cache))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_cache_hit_imports_no_torch_and_a_code_change_misses(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text((FIXTURES / "passing.md").read_text())
+    cache = tmp_path / "cache"
+    assert probe(cache, page) == {"cached": False, "torch": True, "failures": 0}
+    assert probe(cache, page) == {"cached": True, "torch": False, "failures": 0}
+    page.write_text(page.read_text().replace("print(x * 2)", "print(x * 2)  # changed"))
+    assert probe(cache, page)["cached"] is False
+
+
+def test_a_prose_change_still_hits_the_cache(tmp_path):
+    cache = engine.Cache(tmp_path)
+    text = (FIXTURES / "passing.md").read_text()
+    assert not engine.verify(text, "p.md", cache).cached
+    assert engine.verify(text.replace("in order", "in the order written"), "p.md", cache).cached
+
+
+def test_failures_are_never_cached(tmp_path):
+    cache = engine.Cache(tmp_path)
+    text = (FIXTURES / "wrong_output.md").read_text()
+    engine.verify(text, "p.md", cache)
+    assert not list(tmp_path.iterdir())
+    assert not engine.verify(text, "p.md", cache).cached
+
+
+def test_a_cached_page_still_fails_when_its_expected_output_is_edited(tmp_path):
+    cache = engine.Cache(tmp_path)
+    text = (FIXTURES / "passing.md").read_text()
+    engine.verify(text, "p.md", cache)
+    run = engine.verify(text.replace("tensor(13.", "tensor(14."), "p.md", cache)
+    assert run.cached and len(run.failures) == 1
+
+
+# --------------------------------------------------------------------------------------------- the build
+
+
+def test_a_strict_build_fails_on_a_bad_page_and_reports_every_failure(tmp_path):
+    """The real `mkdocs build --strict`, on a site made of two fixture pages."""
+    (tmp_path / "docs").mkdir()
+    for name in ("wrong_output.md", "declared_exception.md"):
+        (tmp_path / "docs" / name).write_text((FIXTURES / name).read_text())
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: t\nhooks: [{ROOT / 'docexec' / 'mkdocs_hook.py'}]\n"
+        "markdown_extensions: [admonition, pymdownx.superfences]\n"
+    )
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path, capture_output=True, text=True, env=env
+    )
+    assert done.returncode != 0
+    assert "docs/wrong_output.md:3: the output differs from the expected output" in done.stderr
+    assert "-3\n+2" in done.stderr
+    assert "docs/declared_exception.md:15: the block is marked `raises` but raised nothing" in done.stderr
