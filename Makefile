@@ -1,5 +1,7 @@
 # Two commands for a newcomer: `make serve` and `make test`. Both create .venv on first use.
 PYTHON ?= python3
+# Silence the theme's end-of-life banner in our logs.
+export NO_MKDOCS_2_WARNING := 1
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed

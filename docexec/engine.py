@@ -35,7 +35,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ENGINE_VERSION = "1"
+# Any change to this file changes the version, so the cache can never serve results of an older engine.
+ENGINE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 DEFAULT_TIMEOUT = float(os.environ.get("DOCEXEC_TIMEOUT", "5"))
 OUTPUT_INFO = 'text title="Output"'
 RENDER_MODES = ("text", "markdown", "diagram")
@@ -278,6 +279,16 @@ def _deadline(seconds: float):
         timer.cancel()
 
 
+def _python_default_filters() -> None:
+    """The filters of a plain `python script.py`, whatever the host (pytest shows more, MkDocs fewer):
+    a reader sees the warnings that running the page as a script would show, once per place."""
+    warnings.resetwarnings()
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__", append=True)
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.filterwarnings("ignore", category=category, append=True)
+    warnings.simplefilter("default", append=True)
+
+
 def _warning_printer(stream):
     """Warnings appear in the output as `Category: message`, without the machine-specific path."""
 
@@ -311,7 +322,7 @@ def _run_block(block: Block, namespace: dict, blocks: dict[str, Block]) -> Resul
     buffer = io.StringIO()
     problem, details = None, ""
     with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), warnings.catch_warnings():
-        warnings.simplefilter("default")
+        _python_default_filters()
         warnings.showwarning = _warning_printer(buffer)
         try:
             with _deadline(block.timeout):

@@ -9,3 +9,6 @@ def pytest_addoption(parser):
         action="store_true",
         help="rewrite the expected-output fences of the course pages with what the blocks print now",
     )
+
+# Fixture pages and snippets are read by the tests, never collected (pytest-markdown-docs would run them).
+collect_ignore = ["fixtures"]

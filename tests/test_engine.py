@@ -28,7 +28,7 @@ def reports(run: engine.PageRun) -> str:
 def test_a_correct_page_passes_and_shares_state_between_its_blocks():
     run = verify("passing.md")
     assert [r.output for r in run.results][1] == "tensor([4., 6.], grad_fn=<MulBackward0>)"
-    assert len(run.blocks) == 3 and not run.failures
+    assert len(run.blocks) == 4 and not run.failures, reports(run)
 
 
 def test_a_wrong_expected_output_fails_with_place_and_diff():
