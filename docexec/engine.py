@@ -26,6 +26,7 @@ import io
 import json
 import linecache
 import os
+import platform
 import re
 import signal
 import sys
@@ -385,19 +386,28 @@ class Cache:
     def _file(self, page: str) -> Path:
         return self.folder / (re.sub(r"[^\w.-]", "_", page) + ".json")
 
-    def get(self, page: str, key: str) -> list[str] | None:
+    def get(self, page: str, key: str) -> dict | None:
+        """{"outputs": [...], "environment": {...}} stored for this page and key, or None."""
         try:
             stored = json.loads(self._file(page).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return stored["outputs"] if stored.get("key") == key else None
+        return stored if stored.get("key") == key else None
 
-    def put(self, page: str, key: str, outputs: list[str]) -> None:
+    def put(self, page: str, key: str, outputs: list[str], environment: dict) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        self._file(page).write_text(json.dumps({"key": key, "outputs": outputs}), encoding="utf-8")
+        stored = {"key": key, "outputs": outputs, "environment": environment}
+        self._file(page).write_text(json.dumps(stored), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------- a page
+
+
+def environment() -> dict:
+    """The versions that produced a run, as the run saw them (torch is imported by then)."""
+    import torch
+
+    return {"torch": torch.__version__, "python": platform.python_version()}
 
 
 @dataclass
@@ -406,6 +416,7 @@ class PageRun:
     text: str
     blocks: list[Block]
     results: list[Result]
+    environment: dict = field(default_factory=dict)  # versions that produced the outputs; empty if none ran
     cached: bool = False
     failures: list[Result] = field(init=False)
 
@@ -427,12 +438,14 @@ def verify(
     if not execute:
         return PageRun(page, text, blocks, [Result(block, block.expected) for block in blocks])
     key = cache_key(blocks) if cache and blocks else None
-    outputs = cache.get(page, key) if key else None
-    if outputs is not None and len(outputs) == len(blocks):
-        return PageRun(page, text, blocks, [Result(b, o) for b, o in zip(blocks, outputs)], cached=True)
-    run = PageRun(page, text, blocks, run_blocks(blocks))
+    stored = cache.get(page, key) if key else None
+    if stored and len(stored["outputs"]) == len(blocks):
+        results = [Result(block, output) for block, output in zip(blocks, stored["outputs"])]
+        return PageRun(page, text, blocks, results, stored["environment"], cached=True)
+    results = run_blocks(blocks)
+    run = PageRun(page, text, blocks, results, environment() if blocks else {})
     if key and not run.failures:
-        cache.put(page, key, [result.output for result in run.results])
+        cache.put(page, key, [result.output for result in run.results], run.environment)
     return run
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from conftest import ROOT
-from docexec import engine
+from docexec import diagram, engine, notebook
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 
@@ -25,3 +25,11 @@ def test_page_outputs(path, request):
             path.write_bytes(updated.encode("utf-8"))
         run.failures = [f for f in run.failures if f.problem is not None]  # what update could not fix
     assert not run.failures, "\n\n".join(failure.report() for failure in run.failures)
+    for notebook_path, expected in notebook.files_for(run, diagram.to_svg).items():
+        target = ROOT / notebook_path
+        if request.config.getoption("--update-outputs"):
+            target.parent.mkdir(exist_ok=True)
+            target.write_text(expected, encoding="utf-8")
+        assert target.is_file() and target.read_text(encoding="utf-8") == expected, (
+            f"{notebook_path} is missing or out of date with {page}: run `make update`"
+        )

@@ -1,0 +1,159 @@
+"""Jupyter notebooks made from a verified page: its prose, its code, and the outputs of the run.
+
+No code is executed here: the cells carry what the engine's run printed, so a notebook can never disagree
+with the page it comes from.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from docexec.engine import PageRun, Result
+
+_CONTAINER = re.compile(r'^(?P<indent>[ ]*)(?:[!?]{3}\+?\s+\w[\w-]*|===)(?:\s+"(?P<title>[^"]*)")?\s*$')
+SOLUTION_TAG = "solution"
+
+
+def _prose_cells(lines: list[str], depth: int = 0, in_solution: bool = False) -> list[dict]:
+    """Prose for Jupyter: admonition, details and tab headers become bold titles, their bodies are dedented.
+    `depth` is the indentation of the container the prose starts in (after a block inside one). The prose of
+    a "Solution" container becomes cells of its own, tagged like the solution's code."""
+    cells, current = [], []
+
+    def flush(tagged: bool) -> None:
+        text = "\n".join(current).strip("\n")
+        if text:
+            metadata = {"tags": [SOLUTION_TAG]} if tagged else {}
+            cells.append({"cell_type": "markdown", "metadata": metadata, "source": text})
+        current.clear()
+
+    for line in lines:
+        container = _CONTAINER.match(line)
+        if container:
+            flush(in_solution)
+            depth, in_solution = len(container["indent"]) + 4, container["title"] == "Solution"
+            current.append(f"**{container['title']}**" if container["title"] else "")
+            continue
+        if line.strip() and len(line) - len(line.lstrip(" ")) < depth:
+            flush(in_solution)
+            depth, in_solution = 0, False
+        current.append(line[depth:] if line.startswith(" " * depth) else line.lstrip(" "))
+    flush(in_solution)
+    return cells
+
+
+def _container_title(lines: list[str], line: int, indent: str) -> str | None:
+    """The title of the admonition, details block or tab that holds the line indented by `indent`."""
+    for above in reversed(lines[:line]):
+        container = _CONTAINER.match(above)
+        if container and len(container["indent"]) < len(indent):
+            return container["title"]
+        if above.strip() and len(above) - len(above.lstrip(" ")) < len(indent) and not container:
+            return None
+    return None
+
+
+def _outputs(result: Result, svg=None) -> list[dict]:
+    if not result.output:
+        return []
+    mode = result.block.render_mode
+    if mode == "markdown":
+        return [{"output_type": "display_data", "metadata": {}, "data": {"text/markdown": result.output}}]
+    if mode == "diagram" and svg:
+        return [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(result.output), "text/plain": result.output}}]
+    return [{"output_type": "stream", "name": "stdout", "text": result.output + "\n"}]
+
+
+def _code_cell(result: Result, tags: list[str], svg=None) -> dict:
+    tags = tags + (["raises-exception"] if result.block.raises else [])
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": tags} if tags else {},
+        "outputs": _outputs(result, svg),
+        "source": result.block.source.rstrip("\n"),
+    }
+
+
+def _cells(run: PageRun, first_line: int, last_line: int, svg=None) -> list[dict]:
+    """Cells for the page's lines [first_line, last_line): prose between blocks, each block with its output."""
+    lines = run.text.splitlines()
+    cells, cursor, depth, in_solution = [], first_line, 0, False
+    for result in run.results:
+        code = result.block.code
+        if code.start < first_line or code.start >= last_line:
+            continue
+        cells += _prose_cells(lines[cursor : code.start], depth, in_solution)
+        depth = len(code.indent)
+        in_solution = _container_title(lines, code.start, code.indent) == "Solution"
+        cells.append(_code_cell(result, [SOLUTION_TAG] if in_solution else [], svg))
+        end = result.block.output.end if result.block.output else code.end
+        cursor = end + 1
+    return cells + _prose_cells(lines[cursor:last_line], depth, in_solution)
+
+
+def _notebook(cells: list[dict], header: str) -> dict:
+    setup = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {},
+        "outputs": [],
+        "source": "import torch\n\ntorch.manual_seed(0)  # every page of the course starts from this seed",
+    }
+    intro = {"cell_type": "markdown", "metadata": {}, "source": header}
+    return {
+        "cells": [intro, setup, *cells],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def dumps(notebook: dict) -> str:
+    """Stable text: the same page always gives the same bytes (cell ids are derived from positions)."""
+    for index, cell in enumerate(notebook["cells"]):
+        cell["id"] = f"cell-{index}"
+    return json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def chapter(run: PageRun, stamp: str, svg=None) -> dict:
+    """The whole page as a notebook."""
+    header = f"*From the course* Autograd, for real: `{run.page}`. {stamp}"
+    return _notebook(_cells(run, 0, len(run.text.splitlines()), svg), header)
+
+
+def exercises(run: PageRun, stamp: str) -> dict | None:
+    """The page's `## Exercises` section as a notebook (solution cells tagged `solution`), or None."""
+    lines = run.text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == "## Exercises"]
+    if not starts:
+        return None
+    title = next((line[2:].strip() for line in lines if line.startswith("# ")), run.page)
+    header = f"# Exercises: {title}\n\n*From the course* Autograd, for real: `{run.page}`. {stamp}"
+    return _notebook(_cells(run, starts[0] + 1, len(lines)), header)
+
+
+def stamp(environment: dict) -> str:
+    """One sentence naming the versions that produced the outputs (minor Python version: stable across CI)."""
+    if not environment:
+        return "Outputs not executed in this build."
+    python = ".".join(environment["python"].split(".")[:2])
+    return f"Outputs produced with torch {environment['torch']} and Python {python}."
+
+
+def files_for(run: PageRun, svg=None) -> dict[str, str]:
+    """The notebooks kept in docs/ for a page, {path: text}: the chapter in docs/notebooks/ and its exercises
+    in docs/exercises/. `make update` writes them; the build and the tests check them."""
+    if not run.blocks or run.page.endswith("index.md"):
+        return {}
+    folder, _, name = run.page.rpartition("/")
+    stem = name.removesuffix(".md")
+    files = {f"{folder}/notebooks/{stem}.ipynb": dumps(chapter(run, stamp(run.environment), svg))}
+    practice = exercises(run, stamp(run.environment))
+    if practice:
+        files[f"{folder}/exercises/{stem}.ipynb"] = dumps(practice)
+    return files
