@@ -99,7 +99,7 @@ def _notebook(cells: list[dict], header: str) -> dict:
         "execution_count": None,
         "metadata": {},
         "outputs": [],
-        "source": "import torch\n\ntorch.manual_seed(0)  # every page of the course starts from this seed",
+        "source": "import torch\n\n_ = torch.manual_seed(0)  # every page of the course starts from this seed",
     }
     intro = {"cell_type": "markdown", "metadata": {}, "source": header}
     return {
@@ -134,7 +134,11 @@ def exercises(run: PageRun, stamp: str) -> dict | None:
         return None
     title = next((line[2:].strip() for line in lines if line.startswith("# ")), run.page)
     header = f"# Exercises: {title}\n\n*From the course* Autograd, for real: `{run.page}`. {stamp}"
-    return _notebook(_cells(run, starts[0] + 1, len(lines)), header)
+    cells = _cells(run, starts[0] + 1, len(lines))
+    for cell in cells:  # the section's ### headings become ## under the notebook's own # title
+        if cell["cell_type"] == "markdown":
+            cell["source"] = re.sub(r"^#(#+) ", r"\1 ", cell["source"], flags=re.MULTILINE)
+    return _notebook(cells, header)
 
 
 def stamp(environment: dict) -> str:

@@ -1,9 +1,10 @@
-// On the exercise-notebook pages, fold each run of solution cells (tagged "solution": the code and the
+// On the exercise-notebook pages: make scrollable code reachable by keyboard, and fold each run of solution cells (tagged "solution": the code and the
 // prose that explains it) into one "Solution" box, as the chapters do.
 const isSolution = (cell) =>
   cell.classList.contains("celltag_solution") || cell.querySelector(".celltag_solution") !== null;
 
 document$.subscribe(({ body }) => {
+  for (const code of body.querySelectorAll(".highlight-ipynb")) code.tabIndex = 0;
   const cells = [...body.querySelectorAll(".jp-Cell")].filter((cell) => !cell.parentElement.closest(".jp-Cell"));
   let details = null;
   for (const cell of cells) {
