@@ -38,7 +38,7 @@ def on_config(config):
 
 
 def on_pre_build(config):
-    _state.update(pages=0, blocks=0, cached=0, failed=0)
+    _state.update(pages=0, blocks=0, cached=0, failed=0, chapter_notebooks={})
 
 
 def _links(page_path: str, src_uri: str, notebooks: dict) -> str:
@@ -56,8 +56,14 @@ def _links(page_path: str, src_uri: str, notebooks: dict) -> str:
     return " ".join(links)
 
 
-def _check_notebooks(notebooks: dict) -> None:
+def _keep_notebooks(notebooks: dict) -> None:
+    """Chapter notebooks are written into the site after the build, fresh from this run (the copies in
+    docs/notebooks/ serve Colab, and the tests check them). Exercise notebooks are rendered from docs/exercises/
+    by mkdocs-jupyter, so a stale one is an error."""
     for path, text in notebooks.items():
+        if "/notebooks/" in path:
+            _state["chapter_notebooks"][path.split("/", 1)[1]] = text
+            continue
         file = _state["root"] / path
         if not file.is_file() or file.read_text(encoding="utf-8") != text:
             log.error("%s is missing or out of date with its page: run `make update`", path)
@@ -85,7 +91,7 @@ def on_page_markdown(markdown, page, config, files):
     if not run.blocks:
         return rendered
     notebooks = notebook.files_for(run, diagram.to_svg) if _state["execute"] else {}
-    _check_notebooks(notebooks)
+    _keep_notebooks(notebooks)
     links = _links(page_path, page.file.src_uri, notebooks)
     if links:  # under the page's title
         head, sep, rest = rendered.partition("\n")
@@ -108,6 +114,10 @@ def on_page_content(html, page, config, files):
 
 
 def on_post_build(config):
+    for path, text in _state["chapter_notebooks"].items():
+        target = Path(config.site_dir) / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
     log.info(
         "docexec: %(blocks)d blocks on %(pages)d pages verified (%(cached)d from the cache), %(failed)d failed",
         _state,

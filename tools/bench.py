@@ -1,25 +1,36 @@
-"""`make bench`: how much executing and verifying the examples costs, as ratios measured in one run.
+"""`make bench`: what executing and verifying the examples costs, and what a page costs a reader.
 
-Times are medians of a few runs on this machine; only the ratios are meant to be compared across machines.
-The builds run on a copy of the project in a temporary folder, so the working tree and its cache are untouched.
+1. Build and test times as medians of a few runs, and their ratios (the figures to compare across machines).
+2. Per page: bytes transferred and requests, measured in Chromium by the browser tests.
+3. Per page: Lighthouse's four category scores (mobile, its default), against the site on 127.0.0.1.
+
+Everything runs on a copy of the project in a temporary folder: the working tree and its cache are untouched.
+BENCH_RUNS sets the number of runs (default 3); BENCH_LIGHTHOUSE=off skips step 3.
 """
 
 from __future__ import annotations
 
+import functools
+import http.server
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-COPIED = ["docs", "snippets", "docexec", "tests", "mkdocs.yml", "pytest.ini", "README.md", "CONTRIBUTING.md"]
+COPIED = ["docs", "snippets", "docexec", "tests", "overrides", "mkdocs.yml", "pytest.ini", "README.md", "CONTRIBUTING.md"]
 TARGETS = {"warm / plain": 1.2, "cold / (plain + torch import)": 1.2, "doc tests / cold": 1.5}
+SCORE_TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync --no-first-run"
 
 
 def timed(command: list[str], cwd: Path, env: dict | None = None, before=None) -> float:
@@ -34,43 +45,99 @@ def timed(command: list[str], cwd: Path, env: dict | None = None, before=None) -
     return statistics.median(times)
 
 
-def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        work = Path(folder)
-        for name in COPIED:
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
-        build = [str(BIN / "mkdocs"), "build", "--strict", "--quiet"]
-        cache = work / ".cache"
-        page = work / "docs" / "gradients.md"
-        original = page.read_text()
-        edits = iter(range(10**6))
+def build_and_test_times(work: Path) -> None:
+    build = [str(BIN / "mkdocs"), "build", "--strict", "--quiet"]
+    cache = work / ".cache" / "docexec"  # the engine's cache only (mkdocs-jupyter keeps its own beside it)
+    page = work / "docs" / "gradients.md"
+    original = page.read_text()
+    edits = iter(range(10**6))
 
-        def change_one_prose_line():
-            page.write_text(original.replace("# Computing gradients", f"# Computing gradients ({next(edits)})", 1))
+    def change_one_prose_line():
+        sentence = "A tensor only takes part in differentiation if you ask for it."
+        page.write_text(original.replace(sentence, f"{sentence} ({next(edits)})", 1))
 
-        figures = {
-            "plain build (DOCEXEC=off)": timed(build, work, {"DOCEXEC": "off"}),
-            "cold build (empty cache)": timed(build, work, before=lambda: shutil.rmtree(cache, ignore_errors=True)),
-            "warm rebuild (one prose line changed)": timed(build, work, before=change_one_prose_line),
-            "python -c 'import torch'": timed([sys.executable, "-c", "import torch"], work),
-            "doc tests (pages, README, CONTRIBUTING)": timed(
-                [sys.executable, "-m", "pytest", "-q", "tests/test_pages.py", "README.md", "CONTRIBUTING.md"], work
-            ),
-        }
+    figures = {
+        "plain build (DOCEXEC=off)": timed(build, work, {"DOCEXEC": "off"}),
+        "cold build (empty cache)": timed(build, work, before=lambda: shutil.rmtree(cache, ignore_errors=True)),
+        "warm rebuild (one prose line changed)": timed(build, work, before=change_one_prose_line),
+    }
+    page.write_text(original)  # the doc tests compare the page with its committed notebook
+    figures["python -c 'import torch'"] = timed([sys.executable, "-c", "import torch"], work)
+    figures["doc tests (pages, README, CONTRIBUTING)"] = timed(
+        [sys.executable, "-m", "pytest", "-q", "tests/test_pages.py", "README.md", "CONTRIBUTING.md"], work
+    )
     plain, cold, warm, torch_import, tests = figures.values()
     ratios = {
         "warm / plain": warm / plain,
         "cold / (plain + torch import)": cold / (plain + torch_import),
         "doc tests / cold": tests / cold,
     }
-    print(f"medians of {RUNS} runs")
+    print(f"\nBuild and test times (medians of {RUNS} runs)")
     for name, seconds in figures.items():
         print(f"  {name:42s} {seconds:6.2f} s")
-    print("ratios (target)")
+    print("Ratios (target)")
     for name, ratio in ratios.items():
         verdict = "ok" if ratio <= TARGETS[name] else "OVER TARGET"
         print(f"  {name:42s} {ratio:6.2f}   (<= {TARGETS[name]})  {verdict}")
+
+
+def page_weights(work: Path) -> list[str]:
+    """Run the browser tests on the copy's built site; they record each page's weight. Returns the pages."""
+    subprocess.run([str(BIN / "mkdocs"), "build", "--strict", "--quiet"], cwd=work, check=True, capture_output=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:markdown-docs", "-o", "addopts=", "tests/test_browser.py", "-k", "real_browser"],
+        cwd=work, capture_output=True, text=True,
+    )
+    if done.returncode != 0:
+        print(done.stdout[-3000:])
+    weights = json.loads((work / "site-report" / "page-weight.json").read_text())
+    print("\nPage weight in Chromium (uncompressed, as python -m http.server sends it)")
+    print(f"  {'page':28s} {'requests':>8s} {'KiB':>8s}")
+    for page, weight in sorted(weights.items()):
+        print(f"  {page:28s} {weight['requests']:8d} {weight['bytes'] / 1024:8.0f}")
+    return sorted(weights)
+
+
+def lighthouse(work: Path, pages: list[str]) -> None:
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(work / "site"))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    print("\nLighthouse 12.2.3 (mobile: simulated slow 4G, 4x CPU slowdown), target in brackets")
+    print("  " + f"{'page':28s}" + "".join(f"{name:>16s}" for name in SCORE_TARGETS))
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    report = work / "lighthouse.json"
+    for page in pages:
+        url = f"{base}/{'' if page == 'home' else page + '/'}"
+        command = [
+            str(ROOT / "node_modules" / ".bin" / "lighthouse"), url, "--quiet", "--output=json",
+            f"--output-path={report}", f"--chrome-flags={CHROMIUM_FLAGS}",
+            "--only-categories=" + ",".join(SCORE_TARGETS),
+        ]
+        subprocess.run(command, env=env, capture_output=True, check=True)
+        categories = json.loads(report.read_text())["categories"]
+        scores = [round(categories[name]["score"] * 100) for name in SCORE_TARGETS]
+        cells = "".join(
+            f"{score:>10d} ({target:>3d})" + ("!" if score < target else " ")
+            for score, target in zip(scores, SCORE_TARGETS.values())
+        )
+        print(f"  {page:28s}{cells}")
+    server.shutdown()
+    print("  (! marks a score below its target)")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        for name in COPIED:
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
+        (work / "node_modules").symlink_to(ROOT / "node_modules")
+        build_and_test_times(work)
+        pages = page_weights(work)
+        if os.environ.get("BENCH_LIGHTHOUSE", "on") != "off":
+            lighthouse(work, pages)
 
 
 if __name__ == "__main__":
