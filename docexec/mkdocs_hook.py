@@ -107,10 +107,12 @@ _JUPYTERLAB_CSS = re.compile(r'<style type="text/css">\s*@charset "UTF-8";\.jupy
 
 
 def on_page_content(html, page, config, files):
-    """LaTeX to MathML: arithmatex's placeholders on pages, dollars in the notebooks mkdocs-jupyter renders."""
+    """LaTeX to MathML: arithmatex's placeholders on pages, dollars in the notebooks mkdocs-jupyter renders.
+    Code blocks are made keyboard-focusable here, since `content.lazy` leaves Material to do it only once a
+    block has scrolled into view (a long line scrolls sideways, and a keyboard must reach it)."""
     if page.file.src_uri.endswith(".ipynb"):
         return mathml.dollars(_JUPYTERLAB_CSS.sub("", html, count=1))
-    return mathml.arithmatex(html)
+    return mathml.arithmatex(html.replace("<pre><span></span><code>", '<pre><span></span><code tabindex="0">'))
 
 
 def on_post_build(config):

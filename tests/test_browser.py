@@ -3,22 +3,21 @@ nothing requested from another host, no console error, math and diagrams rendere
 shown, no serious accessibility violation; search and the dark palette work. Screenshots of every page,
 light and dark, go to site-report/, with the weight of each page (site-report/page-weight.json).
 
+The site is served gzip-compressed, as GitHub Pages serves it, so the weights are what a reader downloads.
 Needs the built site (`make test` builds it first) and Chromium: /usr/bin/chromium if it is there
 (`make test` installs Debian's when it can), else Playwright's own browser.
 """
 
-import functools
-import http.server
 import json
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
 from docexec import engine
+from tools import site_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -32,16 +31,9 @@ pytestmark = pytest.mark.skipif(not PAGES, reason="no built site: run `make buil
 
 @pytest.fixture(scope="module")
 def server():
-    handler = functools.partial(QuietHandler, directory=str(SITE))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    url, httpd = site_server.serve(SITE)
+    yield url
     httpd.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")

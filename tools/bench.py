@@ -10,8 +10,6 @@ BENCH_RUNS sets the number of runs (default 3); BENCH_LIGHTHOUSE=off skips step 
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import os
 import shutil
@@ -19,14 +17,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tools import site_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-COPIED = ["docs", "snippets", "docexec", "tests", "overrides", "mkdocs.yml", "pytest.ini", "README.md", "CONTRIBUTING.md"]
+COPIED = ["docs", "snippets", "docexec", "tests", "tools", "overrides", "mkdocs.yml", "pytest.ini", "README.md", "CONTRIBUTING.md"]
 TARGETS = {"warm / plain": 1.2, "cold / (plain + torch import)": 1.2, "doc tests / cold": 1.5}
 SCORE_TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -91,7 +91,7 @@ def page_weights(work: Path) -> list[str]:
     if done.returncode != 0:
         print(done.stdout[-3000:])
     weights = json.loads((work / "site-report" / "page-weight.json").read_text())
-    print("\nPage weight in Chromium (uncompressed, as python -m http.server sends it)")
+    print("\nPage weight in Chromium (bytes transferred, gzip-compressed as GitHub Pages serves them)")
     print(f"  {'page':28s} {'requests':>8s} {'KiB':>8s}")
     for page, weight in sorted(weights.items()):
         print(f"  {page:28s} {weight['requests']:8d} {weight['bytes'] / 1024:8.0f}")
@@ -99,11 +99,7 @@ def page_weights(work: Path) -> list[str]:
 
 
 def lighthouse(work: Path, pages: list[str]) -> None:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(work / "site"))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
+    base, server = site_server.serve(work / "site")
     print("\nLighthouse 12.2.3 (mobile: simulated slow 4G, 4x CPU slowdown), target in brackets")
     print("  " + f"{'page':28s}" + "".join(f"{name:>16s}" for name in SCORE_TARGETS))
     env = {**os.environ, "CHROME_PATH": CHROMIUM}
