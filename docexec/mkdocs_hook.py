@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
-import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # MkDocs loads hooks by path, not as a package
-from docexec import diagram, engine, mathml, notebook  # noqa: E402
+from docexec import diagram, engine, notebook  # noqa: E402
 
 log = logging.getLogger("mkdocs.plugins.docexec")
 RENDERERS = {"markdown": lambda text: text, "diagram": diagram.to_svg}
@@ -99,20 +98,6 @@ def on_page_markdown(markdown, page, config, files):
     python = run.environment.get("python", "")
     versions = f"torch {run.environment['torch']} and Python {python}" if run.environment else "nothing (DOCEXEC=off)"
     return rendered + f"\n\n---\n\nEvery output on this page was printed by {versions} when the site was built.\n{{: .torch-stamp }}\n"
-
-
-# mkdocs-jupyter 0.26 inlines JupyterLab's whole stylesheet (570 KB) into every notebook page; the few rules
-# those pages need are in docs/stylesheets/extra.css instead.
-_JUPYTERLAB_CSS = re.compile(r'<style type="text/css">\s*@charset "UTF-8";\.jupyter-wrapper\{--md-red-50.*?</style>', re.DOTALL)
-
-
-def on_page_content(html, page, config, files):
-    """LaTeX to MathML: arithmatex's placeholders on pages, dollars in the notebooks mkdocs-jupyter renders.
-    Code blocks are made keyboard-focusable here, since `content.lazy` leaves Material to do it only once a
-    block has scrolled into view (a long line scrolls sideways, and a keyboard must reach it)."""
-    if page.file.src_uri.endswith(".ipynb"):
-        return mathml.dollars(_JUPYTERLAB_CSS.sub("", html, count=1))
-    return mathml.arithmatex(html.replace("<pre><span></span><code>", '<pre><span></span><code tabindex="0">'))
 
 
 def on_post_build(config):
