@@ -63,10 +63,11 @@ def build_and_test_times(work: Path) -> None:
     }
     page.write_text(original)  # the doc tests compare the page with its committed notebook
     figures["python -c 'import torch'"] = timed([sys.executable, "-c", "import torch"], work)
+    figures["examples alone (torch imported)"] = examples_alone(work)
     figures["doc tests (pages, README, CONTRIBUTING)"] = timed(
         [sys.executable, "-m", "pytest", "-q", "tests/test_pages.py", "README.md", "CONTRIBUTING.md"], work
     )
-    plain, cold, warm, torch_import, tests = figures.values()
+    plain, cold, warm, torch_import, examples, tests = figures.values()
     ratios = {
         "warm / plain": warm / plain,
         "cold / (plain + torch import)": cold / (plain + torch_import),
@@ -79,6 +80,32 @@ def build_and_test_times(work: Path) -> None:
     for name, ratio in ratios.items():
         verdict = "ok" if ratio <= TARGETS[name] else "OVER TARGET"
         print(f"  {name:42s} {ratio:6.2f}   (<= {TARGETS[name]})  {verdict}")
+    # What the engine adds beyond importing torch and running the examples themselves (no target).
+    overhead = cold / (plain + torch_import + examples)
+    print(f"  {'cold / (plain + torch import + examples)':42s} {overhead:6.2f}   (the engine's own overhead)")
+
+
+EXAMPLES_ALONE = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, ".")
+import torch
+from docexec import engine
+start = time.perf_counter()
+for page in sorted(Path("docs").rglob("*.md")):
+    engine.verify(page.read_text(), page.as_posix(), snippets_dir=Path("snippets"))
+print(time.perf_counter() - start)
+"""
+
+
+def examples_alone(work: Path) -> float:
+    """Seconds to run every page's examples once torch is imported: the cost of the examples themselves,
+    first uses of lazily imported parts of torch included (torch.func's jacrev imports torch._dynamo)."""
+    times = []
+    for _ in range(RUNS):
+        done = subprocess.run([sys.executable, "-c", EXAMPLES_ALONE], cwd=work, capture_output=True, text=True, check=True)
+        times.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
 
 
 def page_weights(work: Path) -> list[str]:
