@@ -63,9 +63,9 @@ def _keep_notebooks(notebooks: dict) -> None:
         if "/notebooks/" in path:
             _state["chapter_notebooks"][path.split("/", 1)[1]] = text
             continue
-        file = _state["root"] / path
-        if not file.is_file() or file.read_text(encoding="utf-8") != text:
-            log.error("%s is missing or out of date with its page: run `make update`", path)
+        problem = notebook.out_of_date(_state["root"], path, text)
+        if problem:
+            log.error(problem)
 
 
 def on_page_markdown(markdown, page, config, files):

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from docexec.engine import PageRun, Result
 
 _CONTAINER = re.compile(r'^(?P<indent>[ ]*)(?:[!?]{3}\+?\s+\w[\w-]*|===)(?:\s+"(?P<title>[^"]*)")?\s*$')
 SOLUTION_TAG = "solution"
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def _prose_cells(lines: list[str], depth: int = 0, in_solution: bool = False) -> list[dict]:
@@ -35,7 +40,7 @@ def _prose_cells(lines: list[str], depth: int = 0, in_solution: bool = False) ->
             depth, in_solution = len(container["indent"]) + 4, container["title"] == "Solution"
             current.append(f"**{container['title']}**" if container["title"] else "")
             continue
-        if line.strip() and len(line) - len(line.lstrip(" ")) < depth:
+        if line.strip() and _indent(line) < depth:
             flush(in_solution)
             depth, in_solution = 0, False
         current.append(line[depth:] if line.startswith(" " * depth) else line.lstrip(" "))
@@ -49,7 +54,7 @@ def _container_title(lines: list[str], line: int, indent: str) -> str | None:
         container = _CONTAINER.match(above)
         if container and len(container["indent"]) < len(indent):
             return container["title"]
-        if above.strip() and len(above) - len(above.lstrip(" ")) < len(indent) and not container:
+        if above.strip() and _indent(above) < len(indent) and not container:
             return None
     return None
 
@@ -151,13 +156,22 @@ def stamp(environment: dict) -> str:
 
 def files_for(run: PageRun, svg=None) -> dict[str, str]:
     """The notebooks kept in docs/ for a page, {path: text}: the chapter in docs/notebooks/ and its exercises
-    in docs/exercises/. `make update` writes them; the build and the tests check them."""
+    in docs/exercises/. `make update` writes them; the tests check them all, the build the exercises."""
     if not run.blocks or run.page.endswith("index.md"):
         return {}
     folder, _, name = run.page.rpartition("/")
     stem = name.removesuffix(".md")
-    files = {f"{folder}/notebooks/{stem}.ipynb": dumps(chapter(run, stamp(run.environment), svg))}
-    practice = exercises(run, stamp(run.environment))
+    versions = stamp(run.environment)
+    files = {f"{folder}/notebooks/{stem}.ipynb": dumps(chapter(run, versions, svg))}
+    practice = exercises(run, versions)
     if practice:
         files[f"{folder}/exercises/{stem}.ipynb"] = dumps(practice)
     return files
+
+
+def out_of_date(root: Path, path: str, text: str) -> str | None:
+    """The message for a kept notebook that is missing or differs from `text`, else None."""
+    file = root / path
+    if file.is_file() and file.read_text(encoding="utf-8") == text:
+        return None
+    return f"{path} is missing or out of date with its page: run `make update`"

@@ -30,6 +30,5 @@ def test_page_outputs(path, request):
         if request.config.getoption("--update-outputs"):
             target.parent.mkdir(exist_ok=True)
             target.write_text(expected, encoding="utf-8")
-        assert target.is_file() and target.read_text(encoding="utf-8") == expected, (
-            f"{notebook_path} is missing or out of date with {page}: run `make update`"
-        )
+        problem = notebook.out_of_date(ROOT, notebook_path, expected)
+        assert problem is None, f"{page}: {problem}"
