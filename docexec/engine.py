@@ -41,7 +41,7 @@ ENGINE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 DEFAULT_TIMEOUT = float(os.environ.get("DOCEXEC_TIMEOUT", "5"))
 OUTPUT_INFO = 'text title="Output"'
 RENDER_MODES = ("text", "markdown", "diagram")
-ENGINE_OPTIONS = {"raises", "norun", "timeout", "render"}
+ENGINE_OPTIONS = {"raises", "norun", "timeout", "render", "alt"}  # alt: the text of the figures a block draws
 HIGHLIGHT_OPTIONS = {"title", "hl_lines", "linenums"}
 
 _FENCE_OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
