@@ -1,13 +1,13 @@
-"""Execute the Python blocks of a Markdown page and check what they print.
+"""Read the Python blocks of a Markdown page, check what they printed, and write pages back.
 
-The one engine of the project: the MkDocs hook and the tests both call it, so a page is parsed, run,
-normalised and compared in exactly one way. It imports nothing from MkDocs, and imports torch only
-when a page really has to run (a cache hit never does).
+The pure part of the one engine of the project: parsing, comparing, caching and rewriting. It runs nothing
+itself and imports neither torch nor MkDocs; `docexec/runner.py` is where a block runs. The MkDocs hook and
+the tests both call `verify`, so a page is parsed, run, normalised and compared in exactly one way.
 
 Convention (CONTRIBUTING.md has the long version):
 
-    ```python                      executed; options: raises, norun, timeout=N, render="markdown"|"diagram"
-    print(1 + 1)
+    ```python                      executed; options: raises, norun, timeout=N, render="markdown"|"diagram",
+    print(1 + 1)                   alt="..." (the text of the figures the block draws)
     ```
 
     ```text title="Output"         the expected output, right after the block (blank lines between are fine)
@@ -17,45 +17,43 @@ Convention (CONTRIBUTING.md has the long version):
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import difflib
 import hashlib
 import importlib.metadata
-import io
 import json
-import linecache
+import logging
+import math
 import os
 import platform
 import re
-import signal
 import sys
-import threading
-import traceback
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-# Any change to this file changes the version, so the cache can never serve results of an older engine.
-ENGINE_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+_HERE = Path(__file__).resolve().parent
+# Any change to the code that runs or compares blocks changes the version: the cache never serves an older
+# engine's results.
+ENGINE_VERSION = hashlib.sha256(
+    b"".join((_HERE / name).read_bytes() for name in ("engine.py", "runner.py", "figures.py"))
+).hexdigest()[:16]
 DEFAULT_TIMEOUT = float(os.environ.get("DOCEXEC_TIMEOUT", "5"))
 OUTPUT_INFO = 'text title="Output"'
 RENDER_MODES = ("text", "markdown", "diagram")
 ENGINE_OPTIONS = {"raises", "norun", "timeout", "render", "alt"}  # alt: the text of the figures a block draws
 HIGHLIGHT_OPTIONS = {"title", "hl_lines", "linenums"}
+# Info strings a reader takes for Python, although only ```python runs.
+PYTHON_LOOKALIKES = {"python", "py", "py3", "python3", "python2", "pycon", "ipython", "ipython3", "pyi"}
 
-_FENCE_OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+_FENCE_OPEN = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _OPTION = re.compile(r"""([A-Za-z_][\w-]*)(?:=("[^"]*"|'[^']*'|\S+))?""")
 _INCLUDE = re.compile(r"""^(?P<indent>\s*)--8<--\s+(?P<q>["'])(?P<target>[^"']+)(?P=q)\s*$""")
 _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
+log = logging.getLogger("docexec")  # outside MkDocs' logger: a warning here never fails a strict build
 
 
 class PageError(Exception):
-    """A page that cannot be run as written (unknown fence option, missing snippet)."""
-
-
-class BlockTimeout(BaseException):
-    """Raised inside a block that ran past its timeout (a BaseException, so `except Exception` can't eat it)."""
+    """A page that cannot be rewritten or rendered as written."""
 
 
 # --------------------------------------------------------------------------------------------- parsing
@@ -70,6 +68,8 @@ class Fence:
     lang: str
     options: dict[str, str]
     body: list[str]  # content lines, without the fence's indentation
+    closed: bool = True
+    in_comment: bool = False  # inside an HTML comment: shown to nobody
 
 
 @dataclass
@@ -103,12 +103,34 @@ class Block:
         return float(self.code.options.get("timeout", DEFAULT_TIMEOUT))
 
     @property
+    def alt(self) -> str | None:
+        return self.code.options.get("alt")
+
+    @property
     def expected(self) -> str:
         return normalise("\n".join(self.output.body)) if self.output else ""
 
 
-def _parse_options(info: str) -> tuple[str, dict[str, str]]:
-    lang, _, rest = info.strip().partition(" ")
+@dataclass
+class Problem:
+    """A page that is wrong as written, found without running it: a place and what to do."""
+
+    page: str
+    line: int
+    message: str
+    problem: str = "page"
+
+    def report(self) -> str:
+        return f"{self.page}:{self.line}: {self.message}"
+
+
+def _parse_info(info: str) -> tuple[str, dict[str, str]]:
+    info = info.strip()
+    if info.startswith("{"):  # attribute-list style: {.python title="x"}
+        inner = info.strip("{} ")
+        classes = [word for word in inner.split() if word.startswith(".")]
+        return (f"{{{classes[0]}}}" if classes else ""), dict(_OPTION.findall(" ".join(w for w in inner.split() if not w.startswith("."))))
+    lang, _, rest = info.partition(" ")
     return lang, {key: value.strip("\"'") for key, value in _OPTION.findall(rest)}
 
 
@@ -117,54 +139,105 @@ def _dedent(line: str, indent: str) -> str:
 
 
 def _fences(lines: list[str]) -> list[Fence]:
-    """Every outermost fence of the page, at any indentation (admonitions, details and tabs indent them)."""
-    fences, i = [], 0
+    """Every outermost fence of the page, at any indentation (admonitions, details and tabs indent them),
+    marked when it is never closed or sits inside an HTML comment."""
+    fences, i, in_comment = [], 0, False
     while i < len(lines):
-        opening = _FENCE_OPEN.match(lines[i].rstrip("\r\n"))
-        if not opening:
-            i += 1
+        line = lines[i].rstrip("\r\n")
+        opening = _FENCE_OPEN.match(line)
+        if opening and not (opening["fence"][0] == "`" and "`" in opening["info"]):
+            indent, fence = opening["indent"], opening["fence"]
+            closing = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
+            end = i + 1
+            while end < len(lines) and not closing.match(lines[end].rstrip("\r\n")):
+                end += 1
+            body = [_dedent(text.rstrip("\r\n"), indent) for text in lines[i + 1 : end]]
+            lang, options = _parse_info(opening["info"])
+            closed = end < len(lines)
+            fences.append(Fence(i, min(end, len(lines) - 1), indent, fence, lang, options, body, closed, in_comment))
+            i = end + 1
             continue
-        indent, fence = opening["indent"], opening["fence"]
-        closing = re.compile(rf"^\s*{re.escape(fence[0])}{{{len(fence)},}}\s*$")
-        end = i + 1
-        while end < len(lines) and not closing.match(lines[end]):
-            end += 1
-        body = [_dedent(line.rstrip("\r\n"), indent) for line in lines[i + 1 : end]]
-        lang, options = _parse_options(opening["info"])
-        fences.append(Fence(i, min(end, len(lines) - 1), indent, fence, lang, options, body))
-        i = end + 1
+        if not in_comment and "<!--" in line:
+            in_comment = "-->" not in line[line.rindex("<!--") :]
+        elif in_comment and "-->" in line:
+            in_comment = "<!--" in line[line.rindex("-->") :]
+        i += 1
     return fences
 
 
-def _is_output_of(code: Fence, candidate: Fence, lines: list[str]) -> bool:
+def _is_output(fence: Fence) -> bool:
+    return fence.options.get("title") == "Output"
+
+
+def _follows(code: Fence, candidate: Fence, lines: list[str]) -> bool:
     between = lines[code.end + 1 : candidate.start]
-    return (
-        candidate.indent == code.indent
-        and candidate.options.get("title") == "Output"
-        and all(not line.strip() for line in between)
-    )
+    return candidate.indent == code.indent and all(not line.strip() for line in between)
 
 
-def parse(text: str, page: str, snippets_dir: Path | None = None, line_offset: int = 0) -> list[Block]:
-    """The executable blocks of a page, each paired with its expected-output fence (or None)."""
+def _option_problems(fence: Fence) -> list[str]:
+    problems = []
+    unknown = set(fence.options) - ENGINE_OPTIONS - HIGHLIGHT_OPTIONS
+    if unknown:
+        problems.append(f"unknown fence option(s) {sorted(unknown)}; the engine knows {sorted(ENGINE_OPTIONS)}")
+    if fence.options.get("render", "text") not in RENDER_MODES:
+        problems.append(f"render must be one of {', '.join(RENDER_MODES)}, not {fence.options['render']!r}")
+    if "timeout" in fence.options:
+        try:
+            seconds = float(fence.options["timeout"])
+        except ValueError:
+            seconds = math.nan
+        if not (0 < seconds < math.inf):
+            problems.append(f"timeout must be a positive number of seconds, like timeout=20, not {fence.options['timeout']!r}")
+    if "alt" in fence.options and not fence.options["alt"].strip():
+        problems.append('alt must describe the figure in words, like alt="The loss falls to 0.01 in 200 steps"')
+    return problems
+
+
+def parse(text: str, page: str, snippets_dir: Path | None = None, line_offset: int = 0) -> tuple[list[Block], list[Problem]]:
+    """The executable blocks of a page, each paired with its expected-output fence (or None), and the problems
+    that make the page ambiguous: they are errors, and the blocks that have one do not run."""
     lines = text.splitlines(keepends=True)
     fences = _fences(lines)
-    blocks = []
+    blocks, problems, owned = [], [], set()
+
+    def problem(fence: Fence, message: str) -> None:
+        problems.append(Problem(page, fence.start + 1 + line_offset, message))
+
     for index, fence in enumerate(fences):
-        if fence.lang != "python" or "norun" in fence.options:
+        following = fences[index + 1] if index + 1 < len(fences) else None
+        output = following if following and _is_output(following) and _follows(fence, following, lines) else None
+        if not fence.closed:
+            problem(fence, f"this fence is never closed: add a closing {fence.indent}{fence.fence} line where its code ends")
+            continue
+        python_like = fence.lang.strip("{.}").lower() in PYTHON_LOOKALIKES
+        if not python_like or "norun" in fence.options:
+            if python_like and output and not fence.in_comment:
+                owned.add(output.start)
+                problem(output, "this Output fence belongs to a `norun` block, so nothing checks it: delete it, or drop `norun`")
+            continue
+        if output:
+            owned.add(output.start)
+        if fence.in_comment:
+            problem(fence, "a python block inside an HTML comment would run unseen and change what the visible blocks print: move it out of the comment, or delete it")
+            continue
+        if fence.lang != "python":
+            problem(fence, f"a fence marked `{fence.lang}` looks like Python to a reader but is not run: write ```python to run and check it, or add `norun` to show it unrun")
             continue
         where = f"{page}:{fence.start + 1 + line_offset}"
-        unknown = set(fence.options) - ENGINE_OPTIONS - HIGHLIGHT_OPTIONS
-        if unknown:
-            raise PageError(f"{where}: unknown fence option(s) {sorted(unknown)}; the engine knows {sorted(ENGINE_OPTIONS)}")
-        if fence.options.get("render", "text") not in RENDER_MODES:
-            raise PageError(f"{where}: render must be one of {', '.join(RENDER_MODES)}")
-        following = fences[index + 1] if index + 1 < len(fences) else None
-        output = following if following and _is_output_of(fence, following, lines) else None
-        first_line = fence.start + 2 + line_offset
-        source, origins = _expand(fence.body, page, first_line, snippets_dir or Path("snippets"), where)
-        blocks.append(Block(page, line_offset, fence, output, source, origins))
-    return blocks
+        found = _option_problems(fence)
+        try:
+            source, origins = _expand(fence.body, page, fence.start + 2 + line_offset, snippets_dir or Path("snippets"), where)
+        except PageError as error:
+            found.append(str(error))
+        for message in found:
+            problem(fence, message)
+        if not found:
+            blocks.append(Block(page, line_offset, fence, output, source, origins))
+    for fence in fences:
+        if _is_output(fence) and fence.start not in owned and not fence.in_comment:
+            problem(fence, "no python block owns this Output fence: it must come right after its ```python block, with only blank lines between (move it there, or delete it)")
+    problems.sort(key=lambda found: found.line)
+    return blocks, problems
 
 
 def _expand(body: list[str], page: str, first_line: int, snippets_dir: Path, where: str):
@@ -179,13 +252,13 @@ def _expand(body: list[str], page: str, first_line: int, snippets_dir: Path, whe
         name, _, section = include["target"].partition(":")
         path = snippets_dir / name
         if not path.is_file():
-            raise PageError(f"{where}: snippet {name!r} not found in {snippets_dir}/")
+            raise PageError(f"snippet {name!r} not found in {snippets_dir}/")
         included = path.read_text(encoding="utf-8").splitlines()
         first = 0
         if section:
             marks = [i for i, text in enumerate(included) if f"--8<-- [start:{section}]" in text or f"--8<-- [end:{section}]" in text]
             if len(marks) != 2:
-                raise PageError(f"{where}: section {section!r} is not marked in {path}")
+                raise PageError(f"section {section!r} is not marked in {path}")
             first, included = marks[0] + 1, included[marks[0] + 1 : marks[1]]
         for number_in_file, inner in enumerate(included, first + 1):
             out.append(include["indent"] + inner)
@@ -193,15 +266,16 @@ def _expand(body: list[str], page: str, first_line: int, snippets_dir: Path, whe
     return "\n".join(out) + "\n", origins
 
 
-# --------------------------------------------------------------------------------------------- running
+# --------------------------------------------------------------------------------------------- results
 
 
 @dataclass
 class Result:
     block: Block
     output: str  # normalised: what the block printed (+ the exception line of a `raises` block)
-    problem: str | None = None  # "raised", "timeout", "no-exception", "skipped" or None
+    problem: str | None = None  # "raised", "timeout", "died", "thread", "figure", "no-exception", "skipped" or None
     details: str = ""  # the traceback or explanation of a problem
+    figures: list[str] = field(default_factory=list)  # SVG of each matplotlib figure the block left open
 
     @property
     def matches(self) -> bool:
@@ -211,12 +285,16 @@ class Result:
     def ok(self) -> bool:
         return self.problem is None and self.matches
 
+    @property
+    def line(self) -> int:
+        return self.block.line
+
     def report(self) -> str:
         """What went wrong, where, and what to run: in words a contributor can act on."""
         where = f"{self.block.page}:{self.block.line}"
         if self.problem == "raised":
             return f"{where}: the block raised an exception (mark the fence `raises` if that is intended)\n{self.details}"
-        if self.problem == "timeout":
+        if self.problem in ("timeout", "died", "thread", "figure"):
             return f"{where}: {self.details}"
         if self.problem == "no-exception":
             return f"{where}: the block is marked `raises` but raised nothing"
@@ -238,125 +316,9 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
 
 
-def reset_state() -> None:
-    """The same starting point for every page: seeds, print options, grad mode, dtype, anomaly mode."""
-    import random
-
-    import torch
-
-    random.seed(0)
-    torch.manual_seed(0)
-    torch.set_printoptions(profile="default")
-    torch.set_default_dtype(torch.float32)
-    torch.set_grad_enabled(True)
-    torch.autograd.set_detect_anomaly(False)
-
-
-@contextlib.contextmanager
-def _deadline(seconds: float):
-    """Raise BlockTimeout in this thread after `seconds`: SIGALRM in the main thread (it also interrupts
-    sleeps), an asynchronous exception in any other (`mkdocs serve` rebuilds in a worker thread)."""
-    if threading.current_thread() is threading.main_thread():
-
-        def on_alarm(signum, frame):
-            raise BlockTimeout
-
-        previous = signal.signal(signal.SIGALRM, on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, seconds)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-        return
-    thread = ctypes.c_ulong(threading.get_ident())
-    timer = threading.Timer(
-        seconds, lambda: ctypes.pythonapi.PyThreadState_SetAsyncExc(thread, ctypes.py_object(BlockTimeout))
-    )
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-
-
-def _python_default_filters() -> None:
-    """The filters of a plain `python script.py`, whatever the host (pytest shows more, MkDocs fewer):
-    a reader sees the warnings that running the page as a script would show, once per place."""
-    warnings.resetwarnings()
-    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__", append=True)
-    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
-        warnings.filterwarnings("ignore", category=category, append=True)
-    warnings.simplefilter("default", append=True)
-
-
-def _warning_printer(stream):
-    """Warnings appear in the output as `Category: message`, without the machine-specific path."""
-
-    def show(message, category, filename, lineno, file=None, line=None):
-        stream.write(f"{category.__name__}: {message}\n")
-
-    return show
-
-
-def _traceback(error: BaseException, blocks: dict[str, Block]) -> str:
-    """The traceback from the page's own frames on, with the page's file and line numbers."""
-    frames = []
-    for frame in traceback.extract_tb(error.__traceback__):
-        if frame.filename == __file__:
-            continue
-        block = blocks.get(frame.filename)
-        if block and 0 < frame.lineno <= len(block.origins):
-            path, line = block.origins[frame.lineno - 1]
-            text = block.source.splitlines()[frame.lineno - 1].strip()
-            frame = traceback.FrameSummary(path, line, frame.name, line=text)
-        frames.append(frame)
-    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
-    return "".join(lines + traceback.format_exception_only(type(error), error)).rstrip()
-
-
-def _run_block(block: Block, namespace: dict, blocks: dict[str, Block]) -> Result:
-    # Line i of the compiled source is entry i of block.origins; linecache serves the source to warnings
-    # and inspect under the same name.
-    linecache.cache[block.filename] = (len(block.source), None, block.source.splitlines(True), block.filename)
-    code = compile(block.source, block.filename, "exec")
-    buffer = io.StringIO()
-    problem, details = None, ""
-    with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), warnings.catch_warnings():
-        _python_default_filters()
-        warnings.showwarning = _warning_printer(buffer)
-        try:
-            with _deadline(block.timeout):
-                exec(code, namespace)
-            if block.raises:
-                problem = "no-exception"
-        except BlockTimeout:
-            problem = "timeout"
-            details = f"the block did not finish within {block.timeout:g} s (allow more with `timeout=N` on its fence)"
-        except KeyboardInterrupt:
-            raise
-        except BaseException as error:  # a page may raise anything, SystemExit included
-            if block.raises:
-                buffer.write("".join(traceback.format_exception_only(type(error), error)))
-            else:
-                problem, details = "raised", _traceback(error, blocks)
-    return Result(block, normalise(buffer.getvalue()), problem, details)
-
-
-def run_blocks(blocks: list[Block]) -> list[Result]:
-    """Run a page's blocks in order in one fresh namespace; after a crash or timeout the rest are skipped."""
-    if not blocks:
-        return []
-    reset_state()
-    namespace = {"__name__": "__main__"}
-    by_filename = {block.filename: block for block in blocks}
-    results = []
-    for block in blocks:
-        if results and results[-1].problem in ("raised", "timeout", "skipped"):
-            results.append(Result(block, "", "skipped"))
-        else:
-            results.append(_run_block(block, namespace, by_filename))
-    return results
+# A runner takes a page's blocks and returns their results and the project files the run imported,
+# {absolute path: sha256}. `docexec.runner` has two: in this process, and in a fresh process per page.
+RunBlocks = Callable[[list[Block]], "tuple[list[Result], dict[str, str]]"]
 
 
 # --------------------------------------------------------------------------------------------- caching
@@ -370,44 +332,81 @@ def torch_version() -> str:
         return "none"
 
 
+def versions() -> dict:
+    """The versions that produce the outputs: the same parts as the cache key, never read from the cache."""
+    return {"torch": torch_version(), "python": platform.python_version()}
+
+
 def cache_key(blocks: list[Block]) -> str:
-    """Everything that can change what the blocks print."""
+    """Everything that can change what the blocks print, except the project files they import (see Cache)."""
     parts = [ENGINE_VERSION, sys.version, torch_version()]
     parts += [json.dumps([block.source, sorted(block.code.options.items())]) for block in blocks]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def file_hash(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _is_list_of(value, kind) -> bool:
+    return isinstance(value, list) and all(isinstance(item, kind) for item in value)
+
+
 @dataclass
 class Cache:
-    """One JSON file per page in `folder`; a page is stored only when every block of it passed."""
+    """One JSON file per page in `folder`; a page is stored only when every block of it passed. An entry of
+    any wrong shape is a miss; a folder that cannot be written is one warning, and the build goes on."""
 
     folder: Path
+    writable: bool = True
 
     def _file(self, page: str) -> Path:
         return self.folder / (re.sub(r"[^\w.-]", "_", page) + ".json")
 
-    def get(self, page: str, key: str) -> dict | None:
-        """{"outputs": [...], "environment": {...}} stored for this page and key, or None."""
+    def get(self, page: str, key: str, blocks: int) -> dict | None:
+        """{"outputs": [...], "figures": [[...], ...]} stored for this page, key and number of blocks, if every
+        project file the stored run imported is unchanged; else None."""
         try:
             stored = json.loads(self._file(page).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
-        return stored if stored.get("key") == key else None
+        if not (
+            isinstance(stored, dict)
+            and stored.get("key") == key
+            and _is_list_of(stored.get("outputs"), str)
+            and len(stored["outputs"]) == blocks
+            and isinstance(stored.get("figures"), list)
+            and len(stored["figures"]) == blocks
+            and all(_is_list_of(figures, str) for figures in stored["figures"])
+            and isinstance(stored.get("files"), dict)
+            and all(isinstance(path, str) and isinstance(digest, str) for path, digest in stored["files"].items())
+        ):
+            return None
+        if any(file_hash(path) != digest for path, digest in stored["files"].items()):
+            return None
+        return stored
 
-    def put(self, page: str, key: str, outputs: list[str], environment: dict) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        stored = {"key": key, "outputs": outputs, "environment": environment}
-        self._file(page).write_text(json.dumps(stored), encoding="utf-8")
+    def put(self, page: str, key: str, results: list[Result], files: dict[str, str]) -> None:
+        if not self.writable:
+            return
+        stored = {
+            "key": key,
+            "outputs": [result.output for result in results],
+            "figures": [result.figures for result in results],
+            "files": files,
+        }
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._file(page).write_text(json.dumps(stored), encoding="utf-8")
+        except OSError as error:
+            self.writable = False
+            log.warning("docexec: cannot write the cache in %s (%s); going on without it", self.folder, error)
 
 
 # --------------------------------------------------------------------------------------------- a page
-
-
-def environment() -> dict:
-    """The versions that produced a run, as the run saw them (torch is imported by then)."""
-    import torch
-
-    return {"torch": torch.__version__, "python": platform.python_version()}
 
 
 @dataclass
@@ -418,10 +417,11 @@ class PageRun:
     results: list[Result]
     environment: dict = field(default_factory=dict)  # versions that produced the outputs; empty if none ran
     cached: bool = False
-    failures: list[Result] = field(init=False)
+    problems: list[Problem] = field(default_factory=list)
+    failures: list = field(init=False)  # Problems first, then the Results that are not ok
 
     def __post_init__(self):
-        self.failures = [result for result in self.results if not result.ok]
+        self.failures = [*self.problems, *(result for result in self.results if not result.ok)]
 
 
 def verify(
@@ -431,22 +431,29 @@ def verify(
     snippets_dir: Path | None = None,
     line_offset: int = 0,
     execute: bool = True,
+    run: RunBlocks | None = None,
 ) -> PageRun:
-    """Parse, run (or take from the cache) and compare every block of one page. With execute=False nothing
-    runs and each block is taken to print its expected output (a plain build, for the benchmark)."""
-    blocks = parse(text, page, snippets_dir, line_offset)
+    """Parse, run (or take from the cache) and compare every block of one page. `run` runs the blocks:
+    by default in this process (`docexec.runner.run_here`); the build and the page tests pass a
+    `docexec.runner.Runner`'s, which gives each page a fresh process. With execute=False nothing runs and each
+    block is taken to print its expected output (a plain build, for the benchmark)."""
+    blocks, problems = parse(text, page, snippets_dir, line_offset)
     if not execute:
-        return PageRun(page, text, blocks, [Result(block, block.expected) for block in blocks])
-    key = cache_key(blocks) if cache and blocks else None
-    stored = cache.get(page, key) if key else None
-    if stored and len(stored["outputs"]) == len(blocks):
-        results = [Result(block, output) for block, output in zip(blocks, stored["outputs"])]
-        return PageRun(page, text, blocks, results, stored["environment"], cached=True)
-    results = run_blocks(blocks)
-    run = PageRun(page, text, blocks, results, environment() if blocks else {})
-    if key and not run.failures:
-        cache.put(page, key, [result.output for result in run.results], run.environment)
-    return run
+        return PageRun(page, text, blocks, [Result(block, block.expected) for block in blocks], problems=problems)
+    if not blocks:
+        return PageRun(page, text, blocks, [], problems=problems)
+    key = cache_key(blocks) if cache else None
+    stored = cache.get(page, key, len(blocks)) if cache else None
+    if stored:
+        results = [Result(block, output, figures=figures) for block, output, figures in zip(blocks, stored["outputs"], stored["figures"])]
+        return PageRun(page, text, blocks, results, versions(), cached=True, problems=problems)
+    if run is None:
+        from docexec.runner import run_here as run
+    results, files = run(blocks)
+    page_run = PageRun(page, text, blocks, results, versions(), problems=problems)
+    if cache and all(result.ok for result in results):
+        cache.put(page, key, results, files)
+    return page_run
 
 
 # --------------------------------------------------------------------------------------------- rewriting
@@ -456,9 +463,16 @@ def _newline(text: str) -> str:
     return "\r\n" if "\r\n" in text else "\n"
 
 
+def fence_for(body: str) -> str:
+    """Backticks enough to fence `body`: one more than its longest line of backticks, and at least three."""
+    longest = max((len(match) for match in re.findall(r"^\s*(`{3,})", body, flags=re.MULTILINE)), default=2)
+    return "`" * (longest + 1)
+
+
 def _fence_lines(indent: str, info: str, body: str, newline: str) -> list[str]:
+    fence = fence_for(body)
     inner = [(indent + line if line else "") + newline for line in body.split("\n")]
-    return [f"{indent}```{info}{newline}", *inner, f"{indent}```{newline}"]
+    return [f"{indent}{fence}{info}{newline}", *inner, f"{indent}{fence}{newline}"]
 
 
 def _rewrite(text: str, results: list[Result], replacement) -> str:
@@ -479,7 +493,10 @@ def _rewrite(text: str, results: list[Result], replacement) -> str:
 
 def update(run: PageRun) -> str:
     """The page text with each output fence set to what its block printed; nothing else changes.
-    Blocks that failed otherwise keep their fences: there is no trustworthy output to write."""
+    Blocks that failed otherwise keep their fences: there is no trustworthy output to write. A page with
+    problems (an unclosed fence, an orphan Output fence...) is refused: where its outputs go is ambiguous."""
+    if run.problems:
+        raise PageError("\n".join(problem.report() for problem in run.problems))
     changed = [result for result in run.results if result.problem is None and not result.matches]
 
     def replacement(result: Result, span: list[str], newline: str) -> list[str]:
@@ -487,18 +504,28 @@ def update(run: PageRun) -> str:
         code_lines = span[: code.end - code.start + 1]
         if not result.output:
             return code_lines
+        fenced = _fence_lines(code.indent, OUTPUT_INFO, result.output, newline)
         if output is None:
-            return [*code_lines, newline, *_fence_lines(code.indent, OUTPUT_INFO, result.output, newline)]
-        body = _fence_lines(output.indent, "", result.output, newline)[1:-1]
-        return [*span[: output.start - code.start + 1], *body, span[-1]]
+            return [*code_lines, newline, *fenced]
+        return [*span[: output.start - code.start], *fenced]
 
     return _rewrite(run.text, changed, replacement)
 
 
+def _failure_box(indent: str, report: str, newline: str) -> list[str]:
+    return [
+        f'{indent}!!! failure "This example failed when the site was built"{newline}',
+        newline,
+        *_fence_lines(indent + "    ", "text", report, newline),
+        newline,
+    ]
+
+
 def render(run: PageRun, renderers: dict) -> str:
     """The page as the site shows it: engine options dropped from code fences, each output fence replaced by
-    this run's output (passed through `renderers[mode]` for render="markdown"/"diagram"), and a failure box
-    under each block that failed."""
+    this run's output (passed through `renderers[mode]` for render="markdown"/"diagram"), the block's figures
+    under it (`renderers["figure"](svg, alt)`), and a failure box under each block that failed (at the top
+    for the page's own problems)."""
 
     def replacement(result: Result, span: list[str], newline: str) -> list[str]:
         block = result.block
@@ -514,9 +541,16 @@ def render(run: PageRun, renderers: dict) -> str:
             except ValueError as error:
                 raise PageError(f"{block.page}:{block.line}: cannot render the output as {block.render_mode}: {error}")
             out += [(indent + line if line else "") + newline for line in rendered.split("\n")] + [newline]
+        for svg in result.figures:
+            out += [indent + renderers["figure"](svg, block.alt or "") + newline, newline]
         if not result.ok:
-            out += [f'{indent}!!! failure "This example failed when the site was built"{newline}', newline]
-            out += _fence_lines(indent + "    ", "text", result.report(), newline)
+            out += _failure_box(indent, result.report(), newline)
         return out
 
-    return _rewrite(run.text, run.results, replacement)
+    rendered = _rewrite(run.text, run.results, replacement)
+    if run.problems:
+        newline = _newline(rendered)
+        box = _failure_box("", "\n".join(problem.report() for problem in run.problems), newline)
+        head, sep, rest = rendered.partition("\n")
+        rendered = f"{head}{sep}{newline}{''.join(box)}{rest}" if head.startswith("# ") else "".join(box) + rendered
+    return rendered

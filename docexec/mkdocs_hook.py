@@ -1,22 +1,28 @@
 """The thin MkDocs side of the engine: verify and render every page while the site is built.
 
-Named under `hooks:` in mkdocs.yml. Every failing block is logged as an error with its place, so a
+Named under `hooks:` in mkdocs.yml. Every page is submitted to the runner as soon as the files are known
+(`on_files`), so the pages run, in processes of their own, while MkDocs loads the theme and the nav; each
+`on_page_markdown` collects its page's run. Every failing block is logged as an error with its place, so a
 strict build reports all of them and then fails. DOCEXEC=off builds without executing anything.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import posixpath
+import re
 import sys
 from pathlib import Path
 
+from mkdocs.utils import meta
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # MkDocs loads hooks by path, not as a package
-from docexec import diagram, engine, notebook  # noqa: E402
+from docexec import diagram, engine, figures, notebook, runner  # noqa: E402
 
 log = logging.getLogger("mkdocs.plugins.docexec")
-RENDERERS = {"markdown": lambda text: text, "diagram": diagram.to_svg}
+RENDERERS = {"markdown": lambda text: text, "diagram": diagram.to_svg, "figure": figures.html_for}
 _state: dict = {}
 
 
@@ -37,7 +43,35 @@ def on_config(config):
 
 
 def on_pre_build(config):
-    _state.update(pages=0, blocks=0, cached=0, failed=0, chapter_notebooks={})
+    _state.update(pages=0, blocks=0, cached=0, failed=0, chapter_notebooks={}, submitted={})
+
+
+def _markdown(path: Path) -> tuple[str, int]:
+    """A page's Markdown as MkDocs passes it to `on_page_markdown` (front matter removed), and the number of
+    lines removed: the engine reports the file's own line numbers."""
+    raw = path.read_text(encoding="utf-8-sig")
+    markdown, _ = meta.get_data(raw)
+    return markdown, _line_offset(raw, markdown)
+
+
+def _line_offset(raw: str, markdown: str) -> int:
+    return raw[: len(raw) - len(markdown)].count("\n") if raw.endswith(markdown) else 0
+
+
+def on_files(files, config):
+    """Submit every page now: they run while MkDocs goes on with the theme and the nav."""
+    if not _state["execute"]:
+        return files
+    _state["runner"] = runner.Runner(_state["root"])
+    for file in files.documentation_pages():
+        if not file.src_uri.endswith(".md"):
+            continue
+        source = Path(file.abs_src_path)
+        markdown, offset = _markdown(source)
+        page_path = source.relative_to(_state["root"]).as_posix()
+        future = _state["runner"].submit(markdown, page_path, _state["cache"], _state["snippets"], offset)
+        _state["submitted"][file.src_uri] = (markdown, future)
+    return files
 
 
 def _links(page_path: str, src_uri: str, notebooks: dict) -> str:
@@ -71,12 +105,16 @@ def _keep_notebooks(notebooks: dict) -> None:
 def on_page_markdown(markdown, page, config, files):
     source = Path(page.file.abs_src_path)
     page_path = source.relative_to(_state["root"]).as_posix()
-    raw = source.read_text(encoding="utf-8")
-    line_offset = raw[: len(raw) - len(markdown)].count("\n") if raw.endswith(markdown) else 0
+    submitted, future = _state["submitted"].get(page.file.src_uri, (None, None))
     try:
-        run = engine.verify(
-            markdown, page_path, _state["cache"], _state["snippets"], line_offset, execute=_state["execute"]
-        )
+        if future and submitted == markdown:
+            run = future.result()
+        else:  # not submitted, or changed by another plugin since: run the page as it will be shown
+            line_offset = _line_offset(source.read_text(encoding="utf-8-sig"), markdown)
+            run = engine.verify(
+                markdown, page_path, _state["cache"], _state["snippets"], line_offset, _state["execute"],
+                _state["runner"].run if _state["execute"] else None,
+            )
         rendered = engine.render(run, RENDERERS)
     except engine.PageError as error:
         log.error(str(error))
@@ -95,12 +133,29 @@ def on_page_markdown(markdown, page, config, files):
     if links:  # under the page's title
         head, sep, rest = rendered.partition("\n")
         rendered = f"{head}\n\n{links}\n{sep}{rest}" if head.startswith("# ") else f"{links}\n\n{rendered}"
-    python = run.environment.get("python", "")
-    versions = f"torch {run.environment['torch']} and Python {python}" if run.environment else "nothing (DOCEXEC=off)"
-    return rendered + f"\n\n---\n\nEvery output on this page was printed by {versions} when the site was built.\n{{: .torch-stamp }}\n"
+    return rendered + f"\n\n---\n\n{stamp(run.environment)}\n{{: .torch-stamp }}\n"
+
+
+def stamp(environment: dict) -> str:
+    """The sentence under each page naming the versions of the run: escaped, so it is shown as text."""
+    if not environment:
+        return "No output on this page was executed in this build (DOCEXEC=off)."
+    versions = f"torch {environment['torch']} and Python {environment['python']}"
+    escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", html.escape(versions, quote=False))
+    return f"Every output on this page was printed by {escaped} when the site was built."
+
+
+def _close_runner() -> None:
+    if _state.get("runner"):
+        _state.pop("runner").close()
+
+
+def on_build_error(error):
+    _close_runner()
 
 
 def on_post_build(config):
+    _close_runner()
     for path, text in _state["chapter_notebooks"].items():
         target = Path(config.site_dir) / path
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -60,14 +60,19 @@ def _container_title(lines: list[str], line: int, indent: str) -> str | None:
 
 
 def _outputs(result: Result, svg=None) -> list[dict]:
-    if not result.output:
-        return []
+    outputs = []
     mode = result.block.render_mode
-    if mode == "markdown":
-        return [{"output_type": "display_data", "metadata": {}, "data": {"text/markdown": result.output}}]
-    if mode == "diagram" and svg:
-        return [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(result.output), "text/plain": result.output}}]
-    return [{"output_type": "stream", "name": "stdout", "text": result.output + "\n"}]
+    if not result.output:
+        pass
+    elif mode == "markdown":
+        outputs.append({"output_type": "display_data", "metadata": {}, "data": {"text/markdown": result.output}})
+    elif mode == "diagram" and svg:
+        outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(result.output), "text/plain": result.output}})
+    else:
+        outputs.append({"output_type": "stream", "name": "stdout", "text": result.output + "\n"})
+    for figure in result.figures:  # matplotlib's inline backend shows a figure the same way
+        outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": figure, "text/plain": result.block.alt or ""}})
+    return outputs
 
 
 def _code_cell(result: Result, tags: list[str], svg=None) -> dict:
@@ -147,11 +152,13 @@ def exercises(run: PageRun, stamp: str) -> dict | None:
 
 
 def stamp(environment: dict) -> str:
-    """One sentence naming the versions that produced the outputs (minor Python version: stable across CI)."""
+    """One sentence naming the versions that produced the outputs: the torch release without its local build
+    tag (`+cpu`) and the minor Python version, so a kept notebook is the same on every platform."""
     if not environment:
         return "Outputs not executed in this build."
     python = ".".join(environment["python"].split(".")[:2])
-    return f"Outputs produced with torch {environment['torch']} and Python {python}."
+    torch = environment["torch"].split("+")[0]
+    return f"Outputs produced with torch {torch} and Python {python}."
 
 
 def files_for(run: PageRun, svg=None) -> dict[str, str]:

@@ -1,4 +1,6 @@
-"""The engine's promises, each proved on a fixture page in tests/fixtures/ that breaks it."""
+"""The engine's promises on one page (parsing, comparing, caching, rewriting), each proved on a fixture page in
+tests/fixtures/ that breaks it. The blocks run in this process here (`runner.run_here`); what needs a process
+per page is proved in test_runner.py."""
 
 import json
 import os
@@ -74,17 +76,6 @@ def test_a_block_that_hangs_times_out_with_a_clear_message():
     assert hung.report() == (
         "fixtures/timeout.md:3: the block did not finish within 0.5 s (allow more with `timeout=N` on its fence)"
     )
-
-
-def test_a_timeout_also_works_outside_the_main_thread():
-    # `mkdocs serve` rebuilds in a worker thread, where SIGALRM cannot be used.
-    import threading
-
-    results = []
-    worker = threading.Thread(target=lambda: results.append(verify("timeout.md")))
-    worker.start()
-    worker.join(10)
-    assert results and results[0].results[0].problem == "timeout"
 
 
 def test_blocks_in_admonitions_details_and_tabs_run_and_nested_or_opted_out_fences_do_not():
@@ -173,11 +164,59 @@ def test_snippets_are_included_and_their_errors_point_into_the_snippet():
     assert f'File "{helper}", line 9, in broken\n    return 1 / 0' in result.details
 
 
-def test_a_missing_snippet_or_unknown_option_is_a_page_error():
-    with pytest.raises(engine.PageError, match=r"p.md:1: snippet 'nope.py' not found"):
-        engine.parse('```python\n--8<-- "nope.py"\n```\n', "p.md", FIXTURES / "snippets")
-    with pytest.raises(engine.PageError, match=r"p.md:3: unknown fence option\(s\) \['rasies'\]"):
-        engine.parse('text\n\n```python rasies\n1/0\n```\n', "p.md")
+def problems(text: str, page: str = "p.md", snippets=FIXTURES / "snippets") -> list[str]:
+    return [problem.report() for problem in engine.parse(text, page, snippets)[1]]
+
+
+def test_a_missing_snippet_or_unknown_option_is_a_problem_with_its_place():
+    assert problems('```python\n--8<-- "nope.py"\n```\n') == [f"p.md:1: snippet 'nope.py' not found in {FIXTURES / 'snippets'}/"]
+    (found,) = problems("text\n\n```python rasies\n1/0\n```\n")
+    assert found.startswith("p.md:3: unknown fence option(s) ['rasies']")
+
+
+def test_every_ambiguous_fence_is_an_error_at_its_line_and_runs_nothing():
+    run = verify("ambiguous.md")
+    lines = [problem.line for problem in run.problems]
+    assert lines == [3, 7, 11, 15, 19, 23, 34, 46, 51, 56, 60, 64, 68, 76, 80], reports(run)
+    assert [result.output for result in run.results] == ["owned"]  # the one unambiguous block
+    text = reports(run)
+    assert "fixtures/ambiguous.md:3: a fence marked `py` looks like Python" in text
+    assert "fixtures/ambiguous.md:15: a fence marked `{.python}` looks like Python" in text
+    assert "fixtures/ambiguous.md:34: no python block owns this Output fence" in text
+    assert "fixtures/ambiguous.md:51: a python block inside an HTML comment" in text
+    assert "fixtures/ambiguous.md:56: timeout must be a positive number of seconds, like timeout=20, not 'abc'" in text
+    assert "fixtures/ambiguous.md:60: timeout must be a positive number" in text
+    assert "fixtures/ambiguous.md:68: render must be one of text, markdown, diagram, not 'html'" in text
+    assert "fixtures/ambiguous.md:76: this Output fence belongs to a `norun` block" in text
+    assert "fixtures/ambiguous.md:80: this fence is never closed: add a closing ``` line where its code ends" in text
+
+
+def test_an_output_fence_with_no_block_before_it_is_an_error():
+    assert [problem.line for problem in verify("orphan_first.md").problems] == [1]
+
+
+def test_problems_are_failures_shown_on_the_page_and_refused_by_update():
+    run = verify("ambiguous.md")
+    assert run.failures[: len(run.problems)] == run.problems
+    assert '!!! failure "This example failed when the site was built"' in engine.render(run, RENDERERS)
+    with pytest.raises(engine.PageError, match="fixtures/ambiguous.md:80: this fence is never closed"):
+        engine.update(run)
+
+
+def test_a_syntax_error_is_reported_at_the_pages_own_line_after_the_failures_before_it():
+    wrong, broken, after = verify("syntax_error.md").results
+    assert not wrong.matches and wrong.problem is None
+    assert broken.problem == "raised" and after.problem == "skipped"
+    assert 'File "fixtures/syntax_error.md", line 13' in broken.details  # the page's line, not the block's
+    assert broken.details.endswith("SyntaxError: expected ':'")
+
+
+def test_update_gives_an_output_with_a_fence_line_a_longer_fence_and_is_then_the_identity():
+    page = 'Text\r\n\r\n```python\r\nprint("```")\r\nprint("````md")\r\n```\r\n'
+    updated = engine.update(engine.verify(page, "p.md"))
+    assert updated == page + '\r\n`````text title="Output"\r\n```\r\n````md\r\n`````\r\n'
+    run = engine.verify(updated, "p.md")
+    assert not run.failures and engine.update(run) == updated
 
 
 def test_the_diagram_layout_puts_each_node_below_its_parent():
@@ -238,6 +277,43 @@ def test_a_cached_page_still_fails_when_its_expected_output_is_edited(tmp_path):
     engine.verify(text, "p.md", cache)
     run = engine.verify(text.replace("tensor(13.", "tensor(14."), "p.md", cache)
     assert run.cached and len(run.failures) == 1
+
+
+def test_a_cache_entry_of_any_wrong_shape_is_a_miss(tmp_path):
+    cache = engine.Cache(tmp_path)
+    text = (FIXTURES / "passing.md").read_text()
+    engine.verify(text, "p.md", cache)
+    (entry,) = tmp_path.iterdir()
+    good = json.loads(entry.read_text())
+    wrong_shapes = ["[]", "null", "{}", '"text"', json.dumps({**good, "outputs": None}),
+                    json.dumps({**good, "outputs": [1, 2, 3, 4]}), json.dumps({**good, "figures": {}}),
+                    json.dumps({**good, "files": []}), json.dumps({**good, "outputs": good["outputs"][:1]}), "{"]
+    for wrong in wrong_shapes:
+        entry.write_text(wrong)
+        run = engine.verify(text, "p.md", cache)
+        assert not run.cached and not run.failures, wrong
+    assert engine.verify(text, "p.md", cache).cached  # the last miss stored a good entry again
+
+
+def test_an_unwritable_cache_folder_is_one_warning_and_the_page_still_runs(tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    cache = engine.Cache(blocked / "cache")
+    text = (FIXTURES / "passing.md").read_text()
+    for _ in range(2):
+        run = engine.verify(text, "p.md", cache)
+        assert not run.failures and not run.cached
+    assert [record.levelname for record in caplog.records if record.name == "docexec"] == ["WARNING"]
+
+
+def test_the_versions_come_from_the_key_parts_not_from_the_cache_file(tmp_path):
+    cache = engine.Cache(tmp_path)
+    text = (FIXTURES / "passing.md").read_text()
+    engine.verify(text, "p.md", cache)
+    (entry,) = tmp_path.iterdir()
+    entry.write_text(entry.read_text()[:-1] + ', "environment": {"torch": "0.0.1<script>"}}')
+    run = engine.verify(text, "p.md", cache)
+    assert run.cached and run.environment == engine.versions()
 
 
 # --------------------------------------------------------------------------------------------- the build

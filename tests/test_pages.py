@@ -1,24 +1,37 @@
-"""Every course page, run uncached through the engine the build uses: one test per page.
+"""Every course page, run uncached by the runner the build uses (a fresh process per page, pages in
+parallel): one test per page.
 
 `pytest --update-outputs` (or `make update`) writes what the blocks print into the pages instead.
 """
-
-import os
 
 import pytest
 
 from conftest import ROOT
 from docexec import diagram, engine, notebook
+from docexec.runner import Runner
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 
 
-@pytest.mark.parametrize("path", PAGES, ids=lambda path: path.relative_to(ROOT).as_posix())
-def test_page_outputs(path, request):
-    page = path.relative_to(ROOT).as_posix()
-    text = path.read_bytes().decode("utf-8")  # keep \r\n, if any: update must change nothing else
-    os.chdir(ROOT)  # pages see the same working directory as in `mkdocs build`
-    run = engine.verify(text, page, snippets_dir=ROOT / "snippets")
+def page_name(path):
+    return path.relative_to(ROOT).as_posix()
+
+
+@pytest.fixture(scope="module")
+def runs(request):
+    """Every selected page submitted at once; each test waits for its own."""
+    selected = [item.callspec.params["path"] for item in request.session.items if item.fspath == request.fspath]
+    runner = Runner(ROOT)
+    texts = {path: path.read_bytes().decode("utf-8") for path in selected}  # keep \r\n: update changes nothing else
+    futures = {path: runner.submit(text, page_name(path), snippets_dir=ROOT / "snippets") for path, text in texts.items()}
+    yield texts, futures
+    runner.close()
+
+
+@pytest.mark.parametrize("path", PAGES, ids=page_name)
+def test_page_outputs(path, runs, request):
+    texts, futures = runs
+    text, run = texts[path], futures[path].result()
     if request.config.getoption("--update-outputs"):
         updated = engine.update(run)
         if updated != text:
@@ -31,4 +44,4 @@ def test_page_outputs(path, request):
             target.parent.mkdir(exist_ok=True)
             target.write_text(expected, encoding="utf-8")
         problem = notebook.out_of_date(ROOT, notebook_path, expected)
-        assert problem is None, f"{page}: {problem}"
+        assert problem is None, f"{page_name(path)}: {problem}"
