@@ -87,6 +87,13 @@ def test_the_state_fixtures_do_break_a_runner_without_isolation():
     assert done.stderr.strip().splitlines()[-1] == "1"
 
 
+def test_the_version_stamp_is_shown_as_text_whatever_the_versions_say():
+    from docexec.mkdocs_hook import stamp
+
+    sentence = stamp({"torch": "2.13.0+cpu<script>*x*", "python": "3.11.7"})
+    assert "<script>" not in sentence and "&lt;script&gt;" in sentence and r"\*x\*" in sentence and r"2\.13\.0\+cpu" in sentence
+
+
 def test_output_written_past_sys_stdout_is_captured_in_order(runner):
     result = run(runner, "fd_output.md")
     assert not result.failures, result.failures[0].report() if result.failures else ""
