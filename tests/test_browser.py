@@ -54,15 +54,16 @@ def weights():
     (REPORT / "page-weight.json").write_text(json.dumps(collected, indent=1, sort_keys=True))
 
 
-def expected_on(page: str) -> tuple[int, int]:
-    """(text outputs, diagrams) the page must show, counted by the engine from the page's source."""
+def expected_on(page: str) -> tuple[int, int, int]:
+    """(text outputs, diagrams, blocks that draw figures) the page must show, counted by the engine from the
+    page's source."""
     source = ROOT / "docs" / f"{page or 'index'}.md"
     if not source.is_file():
-        return 0, 0
-    blocks = engine.parse(source.read_text(encoding="utf-8"), source.name)
+        return 0, 0, 0
+    blocks, _ = engine.parse(source.read_text(encoding="utf-8"), source.name)
     texts = sum(1 for b in blocks if b.output and b.render_mode == "text")
     diagrams = sum(1 for b in blocks if b.output and b.render_mode == "diagram")
-    return texts, diagrams
+    return texts, diagrams, sum(1 for b in blocks if b.alt)
 
 
 def switch_to(page, scheme: str) -> None:
@@ -119,10 +120,13 @@ def test_page_in_a_real_browser(browser, server, weights, name):
         raw = re.findall(r"\$\$|\\\(|\\\[|\$[^$\s][^$\n]*\$", prose)
         assert not raw, f"raw math left in the text: {raw[:3]}"
 
-        texts, diagrams = expected_on(name)
+        texts, diagrams, drawing = expected_on(name)
         shown = page.locator(".md-typeset .highlight .filename", has_text="Output").count()
         assert shown == texts, f"{texts} blocks print something, {shown} outputs shown"
         assert page.locator(".autograd-diagram svg").count() == diagrams
+        figures = page.locator(".docexec-figure svg[role=img]")
+        assert figures.count() >= drawing, f"{drawing} blocks draw a figure, {figures.count()} figures shown"
+        assert all(label.strip() for label in figures.evaluate_all("svgs => svgs.map(s => s.getAttribute('aria-label'))"))
 
         weights[name or "home"] = {
             "requests": len(page.requests),
@@ -146,6 +150,19 @@ def test_search_finds_no_grad(browser, server):
         results = page.locator(".md-search-result__item")
         results.first.wait_for(timeout=10_000)
         assert "no_grad" in results.first.inner_text().lower().replace("\u200b", "")
+        assert page.problems == [] and page.outside == []
+    finally:
+        page.close()
+
+
+def test_search_finds_an_error_message_pasted_whole(browser, server):
+    page = open_page(browser, f"{server}/")
+    try:
+        page.locator(".md-search__input").click()
+        page.keyboard.type("element 0 of tensors does not require grad and does not have a grad_fn", delay=5)
+        results = page.locator(".md-search-result__item")
+        results.first.wait_for(timeout=10_000)
+        assert "/errors/" in results.first.locator("a").first.get_attribute("href")
         assert page.problems == [] and page.outside == []
     finally:
         page.close()
