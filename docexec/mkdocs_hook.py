@@ -67,7 +67,10 @@ def on_files(files, config):
         if not file.src_uri.endswith(".md"):
             continue
         source = Path(file.abs_src_path)
-        markdown, offset = _markdown(source)
+        try:
+            markdown, offset = _markdown(source)
+        except (OSError, UnicodeDecodeError):
+            continue  # MkDocs reports it when it reads the page
         page_path = source.relative_to(_state["root"]).as_posix()
         future = _state["runner"].submit(markdown, page_path, _state["cache"], _state["snippets"], offset)
         _state["submitted"][file.src_uri] = (markdown, future)

@@ -295,6 +295,7 @@ def _project_files(root: str) -> dict[str, str]:
 
 def _worker(connection, blocks: list[Block], root: str, capture_folder: str) -> None:
     """A page's process: a fresh start, the blocks in order, each step told to the parent."""
+    os.setpgrp()  # a group of its own: the parent ends it with every process a block started
     os.chdir(root)
     sys.path.insert(0, root)
     faulthandler.enable(file=sys.__stderr__)  # a crash's stack goes to fd 2: the running block's output
@@ -398,8 +399,8 @@ class Runner:
             try:
                 results, files = self._supervise(process, receiver, blocks, capture_folder)
             finally:
-                if process.is_alive():
-                    process.kill()
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)  # the worker and anything its blocks left running
                 process.join()
                 receiver.close()
         return [result or Result(block, "", "skipped") for block, result in zip(blocks, results)], files

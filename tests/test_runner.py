@@ -109,6 +109,22 @@ def test_a_lingering_thread_is_named_and_a_daemon_thread_cannot_print_into_the_n
     )
 
 
+def sleepers() -> list:
+    """The live processes started by orphan_process.md."""
+    import psutil
+
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        if process.info["status"] != psutil.STATUS_ZOMBIE and "time.sleep(60)" in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+    return found
+
+
+def test_processes_a_page_starts_end_with_it(runner):
+    assert not run(runner, "orphan_process.md").failures
+    assert sleepers() == []
+
+
 def test_pages_run_in_parallel_one_worker_per_core(runner):
     assert runner.workers == os.cpu_count()
 
