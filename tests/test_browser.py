@@ -142,30 +142,29 @@ def test_page_in_a_real_browser(browser, server, weights, name):
         page.close()
 
 
-def test_search_finds_no_grad(browser, server):
+def first_search_result(browser, server, query: str) -> tuple[str, str]:
+    """(link, text) of the first result Material's search gives for `query` typed on the home page."""
     page = open_page(browser, f"{server}/")
     try:
         page.locator(".md-search__input").click()
-        page.keyboard.type("no_grad", delay=20)
+        page.keyboard.type(query, delay=5)
         results = page.locator(".md-search-result__item")
         results.first.wait_for(timeout=10_000)
-        assert "no_grad" in results.first.inner_text().lower().replace("\u200b", "")
+        found = results.first.locator("a").first.get_attribute("href"), results.first.inner_text()
         assert page.problems == [] and page.outside == []
+        return found
     finally:
         page.close()
+
+
+def test_search_finds_no_grad(browser, server):
+    _, text = first_search_result(browser, server, "no_grad")
+    assert "no_grad" in text.lower().replace("\u200b", "")
 
 
 def test_search_finds_an_error_message_pasted_whole(browser, server):
-    page = open_page(browser, f"{server}/")
-    try:
-        page.locator(".md-search__input").click()
-        page.keyboard.type("element 0 of tensors does not require grad and does not have a grad_fn", delay=5)
-        results = page.locator(".md-search-result__item")
-        results.first.wait_for(timeout=10_000)
-        assert "/errors/" in results.first.locator("a").first.get_attribute("href")
-        assert page.problems == [] and page.outside == []
-    finally:
-        page.close()
+    link, _ = first_search_result(browser, server, "element 0 of tensors does not require grad and does not have a grad_fn")
+    assert "/errors/" in link
 
 
 def test_palette_toggle_switches_to_dark_and_back(browser, server):
