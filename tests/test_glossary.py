@@ -34,8 +34,9 @@ How a name becomes a torch API name
      torch's (``math``, ``np``, ``plt``...) are plain Python: their attributes are not read.
    The name counts when the class has it (``hasattr``), under the public name of the class that defines it:
    ``torch.Tensor.<name>`` for tensors, ``torch.nn.Module.eval`` for ``net.eval()``. Dunder names never
-   count, and neither do the plain-Python method names in ``PLAIN_PYTHON`` on a tensor (``set.add``,
-   ``list.index``, ``str.split``... would otherwise read as tensor methods). In a chain, ``x.grad.zero_()``
+   count, and neither do the names in ``PLAIN_PYTHON`` on a tensor: plain-Python methods (``set.add``,
+   ``list.index``, ``str.split``... would otherwise read as tensor methods) and ``name``, which the course
+   only uses for graph nodes. In a chain, ``x.grad.zero_()``
    uses ``Tensor.grad`` and ``Tensor.zero_``; after ``grad_fn`` the receiver is a graph node
    (``torch.autograd.graph.Node``: ``x.grad_fn.name()`` uses ``Node.name``), and so is an item of its
    ``next_functions[i][0]``; after an attribute that is not
@@ -78,8 +79,10 @@ from docexec import engine
 GLOSSARY = "docs/glossary.md"
 DOCS_URL = "https://docs.pytorch.org/"
 
-# Methods of list, dict, set and str that torch.Tensor also has: on a tensor they would be read as its methods.
-PLAIN_PYTHON = frozenset({"add", "index", "sort", "split", "values", "real", "imag"})
+# Names torch.Tensor has that are not read as tensor methods: methods of list, dict, set, str and complex
+# (`seen.add(v)`, `line.split()`), and `name`, an undocumented slot of Tensor: `name()` in the course is always
+# a graph node's (`grad_fn.name()`, `node.name()`).
+PLAIN_PYTHON = frozenset({"add", "index", "sort", "split", "values", "real", "imag", "name"})
 # Tensor attributes whose value is not a tensor: a chain stops after them (grad_fn is handled on its own).
 NOT_TENSORS = frozenset({"shape", "dtype", "device", "layout", "names", "ndim", "is_leaf", "requires_grad",
                          "grad_fn", "_version", "is_cuda", "itemsize", "nbytes"})
@@ -192,9 +195,9 @@ class Scope:
 
     torch_names: dict[str, str] = field(default_factory=lambda: {"torch": "torch"})  # name -> qualified
     other_modules: set[str] = field(default_factory=set)  # math, np, plt...
-    instances: dict[str, type | None] = field(default_factory=dict)  # name -> class (None: assigned, a tensor)
+    instances: dict[str, type | str | None] = field(default_factory=dict)  # name -> class, "skip", None: unknown
 
-    def receiver(self, name: str) -> type | None | str:
+    def receiver(self, name: str) -> type | str:
         """The class of a bare name used as a receiver, or 'skip' for plain Python."""
         if name in self.other_modules:
             return "skip"
@@ -235,14 +238,14 @@ class CodeReader(ast.NodeVisitor):
     # assignments rebind names
     def visit_Assign(self, node: ast.Assign) -> None:
         self.visit(node.value)
-        made = self.made_by(node.value)
+        made = self.kind_of(node.value)
         for target in node.targets:
             self.bind(target, made)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is not None:
             self.visit(node.value)
-        self.bind(node.target, self.made_by(node.value) if node.value is not None else None)
+        self.bind(node.target, self.kind_of(node.value) if node.value is not None else None)
 
     def bind(self, target: ast.AST, made: type | None) -> None:
         if isinstance(target, ast.Name):
@@ -255,13 +258,27 @@ class CodeReader(ast.NodeVisitor):
         else:
             self.visit(target)
 
-    def made_by(self, value: ast.AST) -> type | None:
-        """The torch class a value is an instance of, when it is a call of one."""
-        if isinstance(value, ast.Call):
-            qualified = self.torch_chain(value.func)
+    def kind_of(self, node: ast.AST):
+        """The class of what an expression gives: the torch class it calls, a graph node for an item of
+        `next_functions`, the class an attribute chain leads to, "skip" for plain Python, None if unknown."""
+        if isinstance(node, ast.Call):
+            qualified = self.torch_chain(node.func)
             obj = resolve(qualified) if qualified else None
-            if isinstance(obj, type):
-                return obj
+            return obj if isinstance(obj, type) else None
+        if isinstance(node, ast.Subscript):
+            inner = node
+            while isinstance(inner, ast.Subscript):
+                inner = inner.value
+            return Node if isinstance(inner, ast.Attribute) and inner.attr == "next_functions" else None
+        if isinstance(node, ast.Attribute):
+            if self.torch_chain(node):
+                return None
+            kind = self.kind_of(node.value) or torch.Tensor
+            return member(kind, node.attr)[1] if isinstance(kind, type) else kind
+        if isinstance(node, ast.Name):
+            return self.scope.receiver(node.id)
+        if isinstance(node, PLAIN_LITERALS):
+            return "skip"
         return None
 
     def torch_chain(self, node: ast.AST) -> str | None:
@@ -285,22 +302,12 @@ class CodeReader(ast.NodeVisitor):
             attrs.insert(0, root.attr)
             root = root.value
         place = self.place(node)
-        if isinstance(root, ast.Name):
-            if root.id in self.scope.torch_names:
-                qualified = qualify(".".join([self.scope.torch_names[root.id], *attrs]))
-                self.uses.add(qualified, place)
-                return
-            kind = self.scope.receiver(root.id)
-        elif isinstance(root, PLAIN_LITERALS):
-            kind = "skip"
-        else:
+        if isinstance(root, ast.Name) and root.id in self.scope.torch_names:
+            self.uses.add(qualify(".".join([self.scope.torch_names[root.id], *attrs])), place)
+            return
+        if not isinstance(root, ast.Name):
             self.visit(root)
-            kind = self.made_by(root) or torch.Tensor
-            indexed = root
-            while isinstance(indexed, ast.Subscript):
-                indexed = indexed.value
-            if indexed is not root and isinstance(indexed, ast.Attribute) and indexed.attr == "next_functions":
-                kind = Node  # grad_fn.next_functions[0][0] is a graph node
+        kind = self.kind_of(root) or torch.Tensor
         if kind != "skip":
             follow_chain(kind, attrs, self.uses, place)
 
