@@ -9,7 +9,8 @@ Where names are read
 --------------------
 - **Code**: every block the engine runs (``docexec.engine.parse``, snippet includes expanded) and every
   ``python norun`` fence (shown to the reader, found by the same engine parser), read as Python with ``ast``.
-  Comments and the contents of strings are not read.
+  Comments and the contents of strings are not read; a block that is not valid Python is read line by line
+  with the prose rule.
 - **Prose**: the inline code spans (```like this```) of every line outside a fence and outside an HTML
   comment, headings, tables and admonitions included. String literals inside a span are dropped; every
   identifier or dotted name that is left is read.
@@ -23,26 +24,29 @@ How a name becomes a torch API name
    ``torch.nn.functional.``, ``Tensor.`` is ``torch.Tensor.``. An import statement uses the names it
    imports. The name is followed while it goes through modules and classes (``torch.float32.itemsize`` uses
    ``torch.float32``); a name that does not exist in torch (``torch.autograd.requires_grad``) is not listed.
-2. **Attributes of objects.** In ``<receiver>.<name>`` the receiver's class decides:
-   - a variable assigned from a torch class (``net = nn.Linear(2, 1)``) or a call of one
-     (``nn.Linear(2, 1).weight``) is an instance of that class;
-   - a variable never assigned on the page and named by PyTorch's conventions is an instance of the
-     conventional class: ``ctx`` a ``torch.autograd.function.FunctionCtx``, ``model``/``module``/``net``/
-     ``layer`` a ``torch.nn.Module``, ``optimizer``/``opt`` a ``torch.optim.Optimizer``;
+2. **Attributes of objects.** In ``<receiver>.<name>`` the receiver's class decides, as the page's code
+   leaves its variables (prose reads them the same way):
+   - a variable assigned from an expression whose class is known has that class: a call of a torch class
+     (``net = nn.Linear(2, 1)``), an attribute chain (``node = z.grad_fn``), an item of ``next_functions``
+     (``acc = node.next_functions[0][0]``); the same holds for such an expression used directly
+     (``nn.Linear(2, 1).weight``);
+   - otherwise a variable named by PyTorch's conventions has the conventional class: ``ctx`` a
+     ``torch.autograd.function.FunctionCtx``, ``model``/``module``/``net``/``layer`` a ``torch.nn.Module``,
+     ``optimizer``/``opt`` a ``torch.optim.Optimizer``, ``node`` a graph node (``torch.autograd.graph.Node``);
    - anything else (a variable, an index, a call, an arithmetic result) is taken to be a tensor;
    - the literal of a string, number, list, dict, set or tuple, and a name bound to a module that is not
      torch's (``math``, ``np``, ``plt``...) are plain Python: their attributes are not read.
    The name counts when the class has it (``hasattr``), under the public name of the class that defines it:
-   ``torch.Tensor.<name>`` for tensors, ``torch.nn.Module.eval`` for ``net.eval()``. Dunder names never
-   count, and neither do the names in ``PLAIN_PYTHON`` on a tensor: plain-Python methods (``set.add``,
-   ``list.index``, ``str.split``... would otherwise read as tensor methods) and ``name``, which the course
-   only uses for graph nodes. In a chain, ``x.grad.zero_()``
-   uses ``Tensor.grad`` and ``Tensor.zero_``; after ``grad_fn`` the receiver is a graph node
-   (``torch.autograd.graph.Node``: ``x.grad_fn.name()`` uses ``Node.name``), and so is an item of its
-   ``next_functions[i][0]``; after an attribute that is not
-   a tensor (``shape``, ``dtype``, ``device``...) or that the class does not have, the chain stops.
-   A variable therefore counts as a tensor even when it is not one (the capstone's ``Value`` has ``.grad``
-   and ``.backward()``): the names it yields are real tensor API names all the same.
+   ``torch.Tensor.<name>`` for tensors, ``torch.nn.Module.eval`` for ``net.eval()``,
+   ``torch.optim.Optimizer.zero_grad`` for ``torch.optim.SGD(...).zero_grad()``. Dunder names never count,
+   and neither do the names in ``PLAIN_PYTHON`` on a tensor: plain-Python methods (``set.add``, ``list.index``,
+   ``str.split``... would otherwise read as tensor methods) and ``name``, which the course only uses for
+   graph nodes. A chain is followed name by name: ``x.grad.zero_()`` uses ``Tensor.grad`` and
+   ``Tensor.zero_``; after ``grad_fn`` the receiver is a graph node (``x.grad_fn.name()`` uses
+   ``Node.name``); after an attribute that is not a tensor (``shape``, ``dtype``, ``device``...) or that the
+   class does not have, the chain stops. A variable therefore counts as a tensor even when it is not one (the
+   capstone's ``Value`` has ``.grad`` and ``.backward()``): the names it yields are real tensor API names all
+   the same.
 3. **Bare names in prose.** A span's lone identifier (``requires_grad``, ``backward()``, ``.grad``) counts as
    a tensor attribute when ``torch.Tensor`` has it, unless it is a Python builtin (``sum``, ``float``,
    ``abs``: write ``.sum()`` for the tensor method) or in ``PLAIN_PYTHON``. The first name of a dotted prose
@@ -56,8 +60,8 @@ What documents a name
   prose rule) names it, or the URL does: its last path segment without ``.html``
   (``generated/torch.Tensor.backward.html``) or its ``#anchor`` (``autograd.html#torch.autograd.Function``).
 
-The test lists every name with neither, each with the first place that uses it (pages in path order; a name
-that comes from a snippet include is placed at the snippet's own line).
+The test lists every name with neither, each with the first place that uses it: the first page in path order,
+at its first line that uses the name, or at the snippet's own line when only a snippet the page includes does.
 """
 
 from __future__ import annotations
@@ -321,7 +325,14 @@ def follow_chain(kind: type | None, attrs: list[str], uses: Uses, place: tuple[s
 
 
 def read_code(source: str, scope: Scope, uses: Uses, origins: list[tuple[str, int]]) -> None:
-    CodeReader(scope, uses, origins).visit(ast.parse(source))
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # shown on purpose, or an error the engine reports: read its lines like prose
+        for origin, line in zip(origins, source.splitlines()):
+            for name in prose_names(line, scope):
+                uses.add(name, origin)
+        return
+    CodeReader(scope, uses, origins).visit(tree)
 
 
 def prose_text(text: str) -> str:
@@ -408,10 +419,10 @@ def read_page(path: str, text: str, snippets_dir: Path = ROOT / "snippets") -> P
     for offset, span in spans(prose):
         for name in prose_names(span, page.scope):
             prose_uses.add(name, (path, line_of(prose, offset)))
-    # the first place on the page, whether prose or code (a snippet's line sorts after the page's lines)
+    # the first place on the page, whether prose or code; a snippet's line only when the page has no other
     merged = {**code_uses.first}
     for name, place in prose_uses.first.items():
-        if name not in merged or (merged[name][0] == path and place[1] < merged[name][1]):
+        if name not in merged or merged[name][0] != path or place[1] < merged[name][1]:
             merged[name] = place
     page.uses.first = merged
     return page
@@ -543,3 +554,6 @@ def test_the_rule_reads_code_and_prose_as_documented():
     ]
     assert page.uses.first["torch.Tensor.grad"] == ("docs/rule.md", 10)
     assert page.uses.first["torch.nn.Module.train"] == ("docs/rule.md", 14)
+
+    broken = read_page("docs/broken.md", "```python raises\nimport torch\nprint(torch.special.erfcx(\n```\n")
+    assert broken.uses.first == {"torch.special.erfcx": ("docs/broken.md", 3)}
