@@ -177,8 +177,9 @@ def _lingering(earlier_threads: set) -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.is_alive() and not t.daemon and t not in earlier_threads and t is not me]
 
 
-def run_block(block: Block, namespace: dict, blocks: dict[str, Block], capture_path: str | None = None) -> Result:
-    """Run one block in `namespace`; what it wrote to fd 1 and 2 is its output."""
+def run_block(block: Block, namespace: dict, blocks: dict[str, Block], capture_path: str | None = None, ended=None) -> Result:
+    """Run one block in `namespace`; what it wrote to fd 1 and 2 is its output. `ended()` is called as soon as
+    the block's own code is over, before its figures are drawn: the supervisor's clock stops there."""
     # Line i of the compiled source is entry i of block.origins; linecache serves the source to warnings,
     # inspect and tracebacks under the same name.
     linecache.cache[block.filename] = (len(block.source), None, block.source.splitlines(True), block.filename)
@@ -201,6 +202,8 @@ def run_block(block: Block, namespace: dict, blocks: dict[str, Block], capture_p
                 sys.stdout.write("".join(traceback.format_exception_only(type(error), error)))
             else:
                 problem, details = "raised", _traceback(error, blocks)
+    if ended:
+        ended()
     if expired:
         problem, details = "timeout", _timeout_message(block)
     drawn = figures.collect()
@@ -229,9 +232,9 @@ def _thread_problem(earlier_threads: set) -> tuple[str, str] | None:
     return "thread", f"the block left thread(s) running: {names}; join them before the block ends, or start them with daemon=True"
 
 
-def _run_page(blocks: list[Block], started=None, finished=None, capture_folder: str | None = None) -> list[Result]:
+def _run_page(blocks: list[Block], started=None, ended=None, finished=None, capture_folder: str | None = None) -> list[Result]:
     """Run a page's blocks in order in one fresh namespace; after a block that stops the page, the rest are
-    skipped. `started(index)` and `finished(index, result)` tell a supervisor where the page is."""
+    skipped. `started(index)`, `ended(index)` and `finished(index, result)` tell a supervisor where it is."""
     namespace = {"__name__": "__main__"}
     by_filename = {block.filename: block for block in blocks}
     results = []
@@ -242,7 +245,7 @@ def _run_page(blocks: list[Block], started=None, finished=None, capture_folder: 
             if started:
                 started(index)
             capture = os.path.join(capture_folder, str(index)) if capture_folder else None
-            result = run_block(block, namespace, by_filename, capture)
+            result = run_block(block, namespace, by_filename, capture, ended and (lambda: ended(index)))
         results.append(result)
         if finished:
             finished(index, result)
@@ -303,6 +306,7 @@ def _worker(connection, blocks: list[Block], root: str, capture_folder: str) -> 
     _run_page(
         blocks,
         started=lambda index: connection.send(("started", index)),
+        ended=lambda index: connection.send(("ended", index)),
         finished=lambda index, result: connection.send(("finished", index, result.output, result.problem, result.details, result.figures)),
         capture_folder=capture_folder,
     )
@@ -430,6 +434,8 @@ class Runner:
             if message[0] == "started":
                 running = message[1]
                 deadline = time.monotonic() + blocks[running].timeout + GRACE
+            elif message[0] == "ended":  # the block's code is over: drawing its figures is not its time
+                deadline = time.monotonic() + START_LIMIT
             elif message[0] == "finished":
                 index, output, problem, details, drawn = message[1:]
                 results[index] = Result(blocks[index], output, problem, details, drawn)
