@@ -103,7 +103,27 @@ def _cells(run: PageRun, first_line: int, last_line: int, svg=None) -> list[dict
     return cells + _prose_cells(lines[cursor:last_line], depth, in_solution)
 
 
-def _notebook(cells: list[dict], header: str) -> dict:
+_HEADING_ATTRIBUTES = re.compile(r"^(#+ .*?)\s*\{\s*[#.:][^}]*\}[ \t]*$", re.MULTILINE)
+_PAGE_LINK = re.compile(r"\]\((?![a-z][a-z0-9+.-]*:|#|/)([\w./-]+?)\.md(#[^)\s]*)?\)")
+
+
+def _as_on_site(markdown: str, up: str) -> str:
+    """Markdown that reads the same in Jupyter: no `{ #id }` after headings, and links to other pages of the
+    course (`gradients.md#leaf-tensors`) pointing at where those pages are served (`../gradients/#leaf-tensors`,
+    from a notebook `up` folders below the site's root)."""
+    markdown = _HEADING_ATTRIBUTES.sub(r"\1", markdown)
+
+    def link(match: re.Match) -> str:
+        page = "" if match[1] == "index" else match[1].removesuffix("/index") + "/"
+        return f"]({up}{page}{match[2] or ''})"
+
+    return _PAGE_LINK.sub(link, markdown)
+
+
+def _notebook(cells: list[dict], header: str, up: str) -> dict:
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            cell["source"] = _as_on_site(cell["source"], up)
     setup = {
         "cell_type": "code",
         "execution_count": None,
@@ -133,7 +153,7 @@ def dumps(notebook: dict) -> str:
 def chapter(run: PageRun, stamp: str, svg=None) -> dict:
     """The whole page as a notebook."""
     header = f"*From the course* Autograd, for real: `{run.page}`. {stamp}"
-    return _notebook(_cells(run, 0, len(run.text.splitlines()), svg), header)
+    return _notebook(_cells(run, 0, len(run.text.splitlines()), svg), header, up="../")  # served as notebooks/<page>.ipynb
 
 
 def exercises(run: PageRun, stamp: str) -> dict | None:
@@ -148,7 +168,7 @@ def exercises(run: PageRun, stamp: str) -> dict | None:
     for cell in cells:  # the section's ### headings become ## under the notebook's own # title
         if cell["cell_type"] == "markdown":
             cell["source"] = re.sub(r"^#(#+) ", r"\1 ", cell["source"], flags=re.MULTILINE)
-    return _notebook(cells, header)
+    return _notebook(cells, header, up="../../")  # rendered by mkdocs-jupyter at exercises/<page>/
 
 
 def stamp(environment: dict) -> str:

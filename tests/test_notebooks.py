@@ -3,6 +3,7 @@ notebooks executed top to bottom in a real Jupyter kernel, each output compared 
 
 import copy
 import json
+import re
 
 import nbclient
 import nbformat
@@ -74,9 +75,9 @@ Square three.
 
     Nine, because $3 \\cdot 3 = 9$.
 
-### Exercise 2: the end
+### Exercise 2: the end { #the-end }
 
-Nothing to run.
+Nothing to run; see [leaves](gradients.md#leaf-tensors) and [home](index.md).
 '''
 
 
@@ -95,10 +96,28 @@ def test_a_page_becomes_a_chapter_and_an_exercise_notebook():
         ("markdown", "**Solution**", ["solution"]),
         ("code", "print(3 ** 2)", ["solution"]),
         ("markdown", "Nine, because $3 \\cdot 3 = 9$.", ["solution"]),  # dedented out of the box
-        ("markdown", "## Exercise 2: the end\n\nNothing to run.", []),
+        # the heading's { #id } dropped; links to pages point where the site serves them, from exercises/chapter/
+        ("markdown", "## Exercise 2: the end\n\nNothing to run; see [leaves](../../gradients/#leaf-tensors) and [home](../../).", []),
     ]
+    assert "[leaves](../gradients/#leaf-tensors)" in sources[-1]  # from notebooks/chapter.ipynb
 
 
 def test_notebooks_are_byte_stable():
     run = engine.verify(PAGE, "docs/chapter.md")
     assert notebook.files_for(run) == notebook.files_for(engine.verify(PAGE, "docs/chapter.md"))
+
+
+SITE = ROOT / "site"
+
+
+@pytest.mark.skipif(not (SITE / "exercises").is_dir(), reason="no built site: run `make build` first")
+def test_every_link_of_the_rendered_exercise_notebooks_leads_to_a_page_of_the_site():
+    broken = []
+    for page in sorted((SITE / "exercises").glob("*/index.html")):
+        for target in re.findall(r'<a [^>]*href="([^"]+)"', page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z][a-z0-9+.-]*:|#|data:", target):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if not (path / "index.html" if path.is_dir() else path).is_file():
+                broken.append(f"{page.relative_to(SITE)}: {target}")
+    assert broken == []
