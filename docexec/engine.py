@@ -138,7 +138,7 @@ def _dedent(line: str, indent: str) -> str:
     return line[len(indent) :] if line.startswith(indent) else line.lstrip(" ")
 
 
-def _fences(lines: list[str]) -> list[Fence]:
+def fences(lines: list[str]) -> list[Fence]:
     """Every outermost fence of the page, at any indentation (admonitions, details and tabs indent them),
     marked when it is never closed or sits inside an HTML comment."""
     fences, i, in_comment = [], 0, False
@@ -197,14 +197,14 @@ def parse(text: str, page: str, snippets_dir: Path | None = None, line_offset: i
     """The executable blocks of a page, each paired with its expected-output fence (or None), and the problems
     that make the page ambiguous: they are errors, and the blocks that have one do not run."""
     lines = text.splitlines(keepends=True)
-    fences = _fences(lines)
+    found = fences(lines)
     blocks, problems, owned = [], [], set()
 
     def problem(fence: Fence, message: str) -> None:
         problems.append(Problem(page, fence.start + 1 + line_offset, message))
 
-    for index, fence in enumerate(fences):
-        following = fences[index + 1] if index + 1 < len(fences) else None
+    for index, fence in enumerate(found):
+        following = found[index + 1] if index + 1 < len(found) else None
         output = following if following and _is_output(following) and _follows(fence, following, lines) else None
         if not fence.closed:
             problem(fence, f"this fence is never closed: add a closing {fence.indent}{fence.fence} line where its code ends")
@@ -224,19 +224,19 @@ def parse(text: str, page: str, snippets_dir: Path | None = None, line_offset: i
             problem(fence, f"a fence marked `{fence.lang}` looks like Python to a reader but is not run: write ```python to run and check it, or add `norun` to show it unrun")
             continue
         where = f"{page}:{fence.start + 1 + line_offset}"
-        found = _option_problems(fence)
+        wrong = _option_problems(fence)
         try:
             source, origins = _expand(fence.body, page, fence.start + 2 + line_offset, snippets_dir or Path("snippets"), where)
         except PageError as error:
-            found.append(str(error))
-        for message in found:
+            wrong.append(str(error))
+        for message in wrong:
             problem(fence, message)
-        if not found:
+        if not wrong:
             blocks.append(Block(page, line_offset, fence, output, source, origins))
-    for fence in fences:
+    for fence in found:
         if _is_output(fence) and fence.start not in owned and not fence.in_comment:
             problem(fence, "no python block owns this Output fence: it must come right after its ```python block, with only blank lines between (move it there, or delete it)")
-    problems.sort(key=lambda found: found.line)
+    problems.sort(key=lambda problem: problem.line)
     return blocks, problems
 
 

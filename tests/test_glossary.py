@@ -339,7 +339,7 @@ def prose_text(text: str) -> str:
     """The page with every fence line and HTML comment blanked: what is left is prose, on its own lines."""
     text = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
     lines = text.splitlines()
-    for fence in engine._fences(text.splitlines(keepends=True)):
+    for fence in engine.fences(text.splitlines(keepends=True)):
         for number in range(fence.start, fence.end + 1):
             lines[number] = ""
     return "\n".join(lines) + "\n"
@@ -406,7 +406,7 @@ def read_page(path: str, text: str, snippets_dir: Path = ROOT / "snippets") -> P
     blocks, _problems = engine.parse(text, path, snippets_dir=snippets_dir)
     code = [(block.code.start, block.source, block.origins) for block in blocks]
     ran = {block.code.start for block in blocks}
-    for fence in engine._fences(text.splitlines(keepends=True)):
+    for fence in engine.fences(text.splitlines(keepends=True)):
         python_like = fence.lang.strip("{.}").lower() in engine.PYTHON_LOOKALIKES
         if python_like and "norun" in fence.options and fence.start not in ran and not fence.in_comment:
             origins = [(path, fence.start + 2 + number) for number in range(len(fence.body))]
