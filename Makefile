@@ -32,7 +32,8 @@ $(INSTALLED): requirements.txt | python
 ifeq ($(OS),Linux)
 	awk '/^torch==/ { entry = 1 } entry { print } entry && !/\\$$/ { entry = 0 }' requirements.txt > $(VENV)/torch-cpu.txt
 	$(PIP_INSTALL) --no-deps --index-url $(TORCH_INDEX) -r $(VENV)/torch-cpu.txt || { \
-	  echo "make: no torch CPU build from $(TORCH_INDEX) (nor from a local wheel); check the network and retry" >&2; \
+	  echo "make: torch's CPU build did not install from $(TORCH_INDEX) (see pip's error above): no network to" \
+	    "that index, or a requirements.txt that \`make lock\` did not write" >&2; \
 	  exit 1; }
 endif
 	$(PIP_INSTALL) -r requirements.txt
