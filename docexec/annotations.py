@@ -118,3 +118,21 @@ def append_summary(
     with open(path, "a", encoding="utf-8") as summary:
         summary.write(summary_markdown(failures, heading, environ) + "\n")
     return True
+
+
+def from_report(failure) -> Failure:
+    """A Failure from one of the engine's (a Result or a Problem: `page`, `line`, `title`, `report()`): the report's
+    first line without its place as the message, the rest (diff or traceback) as the diff."""
+    first, _, rest = failure.report().partition("\n")
+    message = first.split(": ", 1)[1] if first.startswith(f"{failure.page}:") else first
+    return Failure(failure.page, failure.line, failure.title, message, rest)
+
+
+def report(failures, heading: str = "Failing examples") -> list[Failure]:
+    """In GitHub Actions, every failure as an annotation on its page's line, then all of them in the step summary;
+    elsewhere nothing. Blocks skipped after a failure are left out: their page's failure is the one to fix."""
+    shown = [from_report(failure) for failure in failures if getattr(failure, "problem", None) != "skipped"]
+    for failure in shown:
+        emit_error(failure)
+    append_summary(shown, heading=heading)
+    return shown

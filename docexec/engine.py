@@ -119,6 +119,7 @@ class Problem:
     line: int
     message: str
     problem: str = "page"
+    title = "Page problem"
 
     def report(self) -> str:
         return f"{self.page}:{self.line}: {self.message}"
@@ -289,6 +290,15 @@ class Result:
     def line(self) -> int:
         return self.block.line
 
+    @property
+    def page(self) -> str:
+        return self.block.page
+
+    @property
+    def title(self) -> str:
+        """A few words for the kind of failure (a CI annotation's title)."""
+        return _TITLES.get(self.problem, "Output differs")
+
     def report(self) -> str:
         """What went wrong, where, and what to run: in words a contributor can act on."""
         where = f"{self.block.page}:{self.block.line}"
@@ -308,6 +318,17 @@ class Result:
             + "\n".join(diff)
             + "\nIf the new output is right, run `make update` to write it into the page."
         )
+
+
+_TITLES = {
+    "raised": "Exception",
+    "timeout": "Timeout",
+    "died": "Process ended",
+    "thread": "Thread left running",
+    "figure": "Figure without alt text",
+    "no-exception": "No exception",
+    "skipped": "Not run",
+}
 
 
 def normalise(text: str) -> str:

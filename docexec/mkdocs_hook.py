@@ -19,7 +19,7 @@ from pathlib import Path
 from mkdocs.utils import meta
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # MkDocs loads hooks by path, not as a package
-from docexec import diagram, engine, figures, notebook, runner  # noqa: E402
+from docexec import annotations, diagram, engine, figures, notebook, runner  # noqa: E402
 
 log = logging.getLogger("mkdocs.plugins.docexec")
 RENDERERS = {"markdown": lambda text: text, "diagram": diagram.to_svg, "figure": figures.html_for}
@@ -43,7 +43,7 @@ def on_config(config):
 
 
 def on_pre_build(config):
-    _state.update(pages=0, blocks=0, cached=0, failed=0, chapter_notebooks={}, submitted={})
+    _state.update(pages=0, blocks=0, cached=0, failed=0, chapter_notebooks={}, submitted={}, failures=[])
 
 
 def _markdown(path: Path) -> tuple[str, int]:
@@ -124,6 +124,7 @@ def on_page_markdown(markdown, page, config, files):
         return markdown
     for failure in run.failures:
         log.error(failure.report())
+    _state["failures"] += run.failures
     _state["pages"] += bool(run.blocks)
     _state["blocks"] += len(run.blocks)
     _state["cached"] += len(run.blocks) if run.cached else 0
@@ -159,6 +160,7 @@ def on_build_error(error):
 
 def on_post_build(config):
     _close_runner()
+    annotations.report(_state["failures"], heading="Failing examples in the site build")
     for path, text in _state["chapter_notebooks"].items():
         target = Path(config.site_dir) / path
         target.parent.mkdir(parents=True, exist_ok=True)

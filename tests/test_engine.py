@@ -320,7 +320,8 @@ def test_the_versions_come_from_the_key_parts_not_from_the_cache_file(tmp_path):
 
 
 def test_a_strict_build_fails_on_a_bad_page_and_reports_every_failure(tmp_path):
-    """The real `mkdocs build --strict`, on a site made of two fixture pages."""
+    """The real `mkdocs build --strict`, on a site made of two fixture pages, as GitHub Actions runs it: each
+    failure is also an annotation on its page's line, and the step summary lists them with their diffs."""
     (tmp_path / "docs").mkdir()
     for name in ("wrong_output.md", "declared_exception.md"):
         (tmp_path / "docs" / name).write_text((FIXTURES / name).read_text())
@@ -328,7 +329,8 @@ def test_a_strict_build_fails_on_a_bad_page_and_reports_every_failure(tmp_path):
         f"site_name: t\nhooks: [{ROOT / 'docexec' / 'mkdocs_hook.py'}]\n"
         "markdown_extensions: [admonition, pymdownx.superfences]\n"
     )
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path, capture_output=True, text=True, env=env
     )
@@ -336,3 +338,9 @@ def test_a_strict_build_fails_on_a_bad_page_and_reports_every_failure(tmp_path):
     assert "docs/wrong_output.md:3: the output differs from the expected output" in done.stderr
     assert "-3\n+2" in done.stderr
     assert "docs/declared_exception.md:15: the block is marked `raises` but raised nothing" in done.stderr
+    annotations = [line for line in done.stdout.splitlines() if line.startswith("::error ")]
+    assert annotations == [
+        "::error file=docs/declared_exception.md,line=15,title=No exception::the block is marked `raises` but raised nothing",
+        "::error file=docs/wrong_output.md,line=3,title=Output differs::the output differs from the expected output",
+    ]
+    assert "```diff\n--- expected\n+++ actual\n@@ -1,2 +1,2 @@\n-3\n+2\n same" in summary.read_text()

@@ -7,7 +7,7 @@ parallel): one test per page.
 import pytest
 
 from conftest import ROOT
-from docexec import diagram, engine, notebook
+from docexec import annotations, diagram, engine, notebook
 from docexec.runner import Runner
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
@@ -37,6 +37,7 @@ def test_page_outputs(path, runs, request):
         if updated != text:
             path.write_bytes(updated.encode("utf-8"))
         run.failures = [f for f in run.failures if f.problem is not None]  # what update could not fix
+    annotations.report(run.failures, heading=f"Failing examples of {page_name(path)}")  # in GitHub Actions
     assert not run.failures, "\n\n".join(failure.report() for failure in run.failures)
     for notebook_path, expected in notebook.files_for(run, diagram.to_svg).items():
         target = ROOT / notebook_path
