@@ -217,3 +217,53 @@ def test_a_page_changed_by_another_plugin_is_run_again_as_shown(tmp_path):
     build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=tmp_path, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     assert "changed" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_serve_shows_a_failing_or_hung_example_on_its_page_and_recovers_on_the_next_save(tmp_path):
+    """`make serve` builds non-strictly: a failure is a box on the page, a hung block is stopped, the server stays
+    up, and fixing the page is enough."""
+    import socket
+    import time
+    import urllib.request
+
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "index.md"
+    block = '# Served\n\n```python{options}\n{code}\n```\n\n```text title="Output"\nfixed\n```\n'
+    page.write_text(block.format(options="", code='print("broken")'))
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: t\nstrict: true\nhooks: [{ROOT / 'docexec' / 'mkdocs_hook.py'}]\n"
+        "markdown_extensions: [admonition, pymdownx.superfences]\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "--no-strict", "--dev-addr", f"127.0.0.1:{port}"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+    def shown_once(text: str, seconds: float = 90) -> str:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert server.poll() is None, "the server stopped"
+            try:
+                html = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+                if text in html:
+                    return html
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"{text!r} not shown within {seconds} s")
+
+    try:
+        shown_once("This example failed when the site was built")
+        page.write_text(block.format(options=" timeout=1", code="while True:\n    try:\n        pass\n    except BaseException:\n        pass"))
+        shown_once("did not finish within 1 s")
+        page.write_text(block.format(options="", code='print("fixed")'))
+        deadline = time.monotonic() + 90
+        while "This example failed" in shown_once("fixed") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert "This example failed" not in shown_once("fixed")
+    finally:
+        server.kill()
+        server.wait()
