@@ -27,7 +27,7 @@ from tools import site_server  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
-COPIED = ["docs", "snippets", "docexec", "tests", "tools", "overrides", "mkdocs.yml", "pytest.ini", "README.md", "CONTRIBUTING.md"]
+COPIED = ["docs", "snippets", "docexec", "tests", "tools", "overrides", "mkdocs.yml", "pytest.ini", "README.md", "CONTRIBUTING.md", "requirements.in", "requirements.txt"]
 TARGETS = {"warm / plain": 1.0, "cold / (plain + torch import)": 1.1, "doc tests / cold": 1.0}
 HANG_TARGET = 2.0  # seconds past its timeout by which a hung block must be reported
 SCORE_TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
