@@ -445,6 +445,12 @@ class PageRun:
         self.failures = [*self.problems, *(result for result in self.results if not result.ok)]
 
 
+def is_cached(text: str, page: str, cache: Cache, snippets_dir: Path | None = None, line_offset: int = 0) -> bool:
+    """Whether `verify` would take every block of the page from the cache (or has nothing to run)."""
+    blocks, _ = parse(text, page, snippets_dir, line_offset)
+    return not blocks or cache.get(page, cache_key(blocks), len(blocks)) is not None
+
+
 def verify(
     text: str,
     page: str,

@@ -44,6 +44,17 @@ def on_config(config):
 
 def on_pre_build(config):
     _state.update(pages=0, blocks=0, cached=0, failed=0, chapter_notebooks={}, submitted={}, failures=[])
+    if _state["execute"] and not all(_is_cached(path) for path in Path(config.docs_dir).rglob("*.md")):
+        runner.Runner.start_server()  # torch is imported while the plugins collect their files
+
+
+def _is_cached(path: Path) -> bool:
+    try:
+        markdown, offset = _markdown(path)
+    except (OSError, UnicodeDecodeError):
+        return True
+    page = path.resolve().relative_to(_state["root"]).as_posix()
+    return engine.is_cached(markdown, page, _state["cache"], _state["snippets"], offset)
 
 
 def _markdown(path: Path) -> tuple[str, int]:
@@ -63,6 +74,7 @@ def on_files(files, config):
     if not _state["execute"]:
         return files
     _state["runner"] = runner.Runner(_state["root"])
+    pages = []
     for file in files.documentation_pages():
         if not file.src_uri.endswith(".md"):
             continue
@@ -71,9 +83,10 @@ def on_files(files, config):
             markdown, offset = _markdown(source)
         except (OSError, UnicodeDecodeError):
             continue  # MkDocs reports it when it reads the page
-        page_path = source.relative_to(_state["root"]).as_posix()
-        future = _state["runner"].submit(markdown, page_path, _state["cache"], _state["snippets"], offset)
-        _state["submitted"][file.src_uri] = (markdown, future)
+        pages.append((file.src_uri, markdown, source.relative_to(_state["root"]).as_posix(), offset))
+    futures = _state["runner"].submit_all([page[1:] for page in pages], _state["cache"], _state["snippets"])
+    for (src_uri, markdown, _, _), future in zip(pages, futures):
+        _state["submitted"][src_uri] = (markdown, future)
     return files
 
 

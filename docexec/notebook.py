@@ -50,6 +50,8 @@ def _prose_cells(lines: list[str], depth: int = 0, in_solution: bool = False) ->
 
 def _container_title(lines: list[str], line: int, indent: str) -> str | None:
     """The title of the admonition, details block or tab that holds the line indented by `indent`."""
+    if not indent:  # at the top level: in no container
+        return None
     for above in reversed(lines[:line]):
         container = _CONTAINER.match(above)
         if container and len(container["indent"]) < len(indent):

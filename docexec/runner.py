@@ -33,7 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from docexec import figures
-from docexec.engine import Block, Cache, PageRun, Result, file_hash, normalise, verify
+from docexec.engine import Block, Cache, PageRun, Result, file_hash, normalise, parse, verify
 
 TORCH_THREADS = 1  # the same in every worker, so a printed digit does not depend on the machine's cores
 GRACE = 1.0  # seconds past a block's timeout before the parent kills its worker
@@ -388,6 +388,24 @@ class Runner:
     def submit(self, text: str, page: str, cache: Cache | None = None, snippets_dir: Path | None = None, line_offset: int = 0) -> Future:
         """Start verifying a page now; the Future holds its PageRun."""
         return self._pool.submit(verify, text, page, cache, snippets_dir, line_offset, True, self.run)
+
+    def submit_all(self, pages: list[tuple], cache: Cache | None = None, snippets_dir: Path | None = None) -> list[Future]:
+        """Start verifying every page, given as (text, page, line_offset), the costliest first so that a long page
+        does not start last; the Futures come back in the order of `pages`."""
+
+        def cost(item):  # a page's blocks' time limits: a fair guess of what it will take, before any run
+            return sum(block.timeout for block in parse(item[0], item[1], snippets_dir, item[2])[0])
+
+        futures = {}
+        for index in sorted(range(len(pages)), key=lambda i: -cost(pages[i])):
+            text, page, line_offset = pages[index]
+            futures[index] = self.submit(text, page, cache, snippets_dir, line_offset)
+        return [futures[index] for index in range(len(pages))]
+
+    @staticmethod
+    def start_server() -> None:
+        """Start the forkserver (it imports torch) in the background now, before the first page needs it."""
+        threading.Thread(target=_context, name="docexec-forkserver", daemon=True).start()
 
     def verify(self, text: str, page: str, cache: Cache | None = None, snippets_dir: Path | None = None, line_offset: int = 0) -> PageRun:
         return self.submit(text, page, cache, snippets_dir, line_offset).result()

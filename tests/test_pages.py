@@ -23,7 +23,8 @@ def runs(request):
     selected = [item.callspec.params["path"] for item in request.session.items if item.fspath == request.fspath]
     runner = Runner(ROOT)
     texts = {path: path.read_bytes().decode("utf-8") for path in selected}  # keep \r\n: update changes nothing else
-    futures = {path: runner.submit(text, page_name(path), snippets_dir=ROOT / "snippets") for path, text in texts.items()}
+    submitted = runner.submit_all([(text, page_name(path), 0) for path, text in texts.items()], snippets_dir=ROOT / "snippets")
+    futures = dict(zip(texts, submitted))
     yield texts, futures
     runner.close()
 
