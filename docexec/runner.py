@@ -71,6 +71,10 @@ class _BlockStream(io.TextIOBase):
         return self._fd
 
     @property
+    def buffer(self):  # `sys.stdout.buffer.write(b"...")` works as in a script
+        return self._out.buffer
+
+    @property
     def encoding(self) -> str:
         return "utf-8"
 
