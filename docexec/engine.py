@@ -338,8 +338,9 @@ def normalise(text: str) -> str:
 
 
 # A runner takes a page's blocks and returns their results and the project files the run imported,
-# {absolute path: sha256}. `docexec.runner` has two: in this process, and in a fresh process per page.
-RunBlocks = Callable[[list[Block]], "tuple[list[Result], dict[str, str]]"]
+# {absolute path: sha256}, or None when it could not learn them (the page is then not cached).
+# `docexec.runner` has two: in this process, and in a fresh process per page.
+RunBlocks = Callable[[list[Block]], "tuple[list[Result], dict[str, str] | None]"]
 
 
 # --------------------------------------------------------------------------------------------- caching
@@ -478,7 +479,7 @@ def verify(
         from docexec.runner import run_here as run
     results, files = run(blocks)
     page_run = PageRun(page, text, blocks, results, versions(), problems=problems)
-    if cache and all(result.ok for result in results):
+    if cache and files is not None and all(result.ok for result in results):
         cache.put(page, key, results, files)
     return page_run
 

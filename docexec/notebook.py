@@ -62,16 +62,15 @@ def _container_title(lines: list[str], line: int, indent: str) -> str | None:
 
 
 def _outputs(result: Result, svg=None) -> list[dict]:
-    outputs = []
     mode = result.block.render_mode
     if not result.output:
-        pass
+        outputs = []
     elif mode == "markdown":
-        outputs.append({"output_type": "display_data", "metadata": {}, "data": {"text/markdown": result.output}})
+        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"text/markdown": result.output}}]
     elif mode == "diagram" and svg:
-        outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(result.output), "text/plain": result.output}})
+        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(result.output), "text/plain": result.output}}]
     else:
-        outputs.append({"output_type": "stream", "name": "stdout", "text": result.output + "\n"})
+        outputs = [{"output_type": "stream", "name": "stdout", "text": result.output + "\n"}]
     for figure in result.figures:  # matplotlib's inline backend shows a figure the same way
         outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": figure, "text/plain": result.block.alt or ""}})
     return outputs

@@ -435,24 +435,24 @@ class Runner:
         results: list[Result | None] = [None] * len(blocks)
         running, deadline = 0, time.monotonic() + START_LIMIT  # running: the block the worker is in, or next
         while True:
-            if not receiver.poll(max(deadline - time.monotonic(), 0)):
-                process.kill()
+            if not receiver.poll(max(deadline - time.monotonic(), 0)):  # `run` kills the worker
                 if running == len(blocks):  # every block is done; the worker hung while it was ending
-                    return results, {}
+                    return results, None
                 details = _timeout_message(blocks[running]) + "; it was stopped"
                 results[running] = Result(blocks[running], "", "timeout", _with_output(details, capture_folder, running))
-                return results, {}
+                return results, None
             try:
                 message = receiver.recv()
-            except EOFError:
+            except EOFError:  # the worker ended without its last message: the block it was in (or the last) ended it
                 process.join()
-                if running < len(blocks) and results[running] is None:
-                    details = (
-                        f"the process running the block ended ({_death(process.exitcode)}) before the block finished: "
-                        "a block must not end its process (os._exit, a crash in C code, the kernel killing it)"
-                    )
-                    results[running] = Result(blocks[running], "", "died", _with_output(details, capture_folder, running))
-                return results, {}
+                index = min(running, len(blocks) - 1)
+                details = (
+                    f"the process running the block ended ({_death(process.exitcode)}) before the page finished: "
+                    "a block must not end its process (os._exit, a crash in C code, the kernel killing it)"
+                )
+                output = results[index].output if results[index] else ""
+                results[index] = Result(blocks[index], output, "died", _with_output(details, capture_folder, index))
+                return results, None
             if message[0] == "started":
                 running = message[1]
                 deadline = time.monotonic() + blocks[running].timeout + GRACE

@@ -48,6 +48,15 @@ def test_a_block_that_ends_its_process_fails_naming_the_block(runner):
     assert exiting.report().startswith("fixtures/os_exit.md:11: the process running the block ended (exit code 0)")
 
 
+def test_a_process_that_ends_after_the_last_block_fails_that_block_and_is_not_cached(runner, tmp_path):
+    text = (FIXTURES / "exit_after_last_block.md").read_text()
+    cache = engine.Cache(tmp_path)
+    (last,) = runner.verify(text, "fixtures/exit_after_last_block.md", cache).results
+    assert last.problem == "died" and last.output == "last block done"
+    assert "the process running the block ended (exit code 3) before the page finished" in last.report()
+    assert not list(tmp_path.iterdir())
+
+
 def test_a_segfault_is_reported_with_its_signal_and_the_crash_stack(runner):
     (crash,) = run(runner, "segfault.md").results
     assert crash.problem == "died"
