@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import faulthandler
+import hashlib
 import io
 import linecache
 import multiprocessing
@@ -210,7 +211,7 @@ def run_block(block: Block, namespace: dict, blocks: dict[str, Block], capture_p
         ended()
     if expired:
         problem, details = "timeout", _timeout_message(block)
-    drawn = figures.collect()
+    drawn = figures.collect("f" + hashlib.sha256(block.source.encode()).hexdigest()[:10])  # ids unique on the page
     if problem is None:
         problem, details = _figure_problem(block, drawn) or _thread_problem(earlier_threads) or (None, "")
     return Result(block, normalise(written[0]), problem, details, drawn)
