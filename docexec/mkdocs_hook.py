@@ -105,7 +105,7 @@ def _links(page_path: str, src_uri: str, notebooks: dict) -> str:
     return " ".join(links)
 
 
-def _keep_notebooks(notebooks: dict) -> None:
+def _keep_notebooks(notebooks: dict, run: engine.PageRun) -> None:
     """Chapter notebooks are written into the site after the build, fresh from this run (the copies in
     docs/notebooks/ serve Colab, and the tests check them). Exercise notebooks are rendered from docs/exercises/
     by mkdocs-jupyter, so a stale one is an error."""
@@ -113,7 +113,7 @@ def _keep_notebooks(notebooks: dict) -> None:
         if "/notebooks/" in path:
             _state["chapter_notebooks"][path.split("/", 1)[1]] = text
             continue
-        problem = notebook.out_of_date(_state["root"], path, text)
+        problem = notebook.out_of_date(_state["root"], path, text, run)
         if problem:
             log.error(problem)
 
@@ -137,6 +137,8 @@ def on_page_markdown(markdown, page, config, files):
         return markdown
     for failure in run.failures:
         log.error(failure.report())
+    for result in run.uncompared:  # no silent skip: said on every build of this platform
+        log.info("docexec: %s:%d ran; its output is compared only on %s", result.page, result.line, ", ".join(result.block.platforms))
     _state["failures"] += run.failures
     _state["pages"] += bool(run.blocks)
     _state["blocks"] += len(run.blocks)
@@ -145,7 +147,7 @@ def on_page_markdown(markdown, page, config, files):
     if not run.blocks:
         return rendered
     notebooks = notebook.files_for(run, diagram.to_svg) if _state["execute"] else {}
-    _keep_notebooks(notebooks)
+    _keep_notebooks(notebooks, run)
     links = _links(page_path, page.file.src_uri, notebooks)
     if links:  # under the page's title
         head, sep, rest = rendered.partition("\n")

@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 
+from docexec import figures
 from docexec.engine import PageRun, Result
 
 _CONTAINER = re.compile(r'^(?P<indent>[ ]*)(?:[!?]{3}\+?\s+\w[\w-]*|===)(?:\s+"(?P<title>[^"]*)")?\s*$')
@@ -63,14 +64,16 @@ def _container_title(lines: list[str], line: int, indent: str) -> str | None:
 
 def _outputs(result: Result, svg=None) -> list[dict]:
     mode = result.block.render_mode
-    if not result.output:
+    # A block whose output this platform does not compare shows, as on its page, the output checked where it is.
+    text = result.output if result.block.compared else result.block.expected
+    if not text:
         outputs = []
     elif mode == "markdown":
-        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"text/markdown": result.output}}]
+        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"text/markdown": text}}]
     elif mode == "diagram" and svg:
-        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(result.output), "text/plain": result.output}}]
+        outputs = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg(text), "text/plain": text}}]
     else:
-        outputs = [{"output_type": "stream", "name": "stdout", "text": result.output + "\n"}]
+        outputs = [{"output_type": "stream", "name": "stdout", "text": text + "\n"}]
     for figure in result.figures:  # matplotlib's inline backend shows a figure the same way
         outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": figure, "text/plain": result.block.alt or ""}})
     return outputs
@@ -197,9 +200,104 @@ def files_for(run: PageRun, svg=None) -> dict[str, str]:
     return files
 
 
-def out_of_date(root: Path, path: str, text: str) -> str | None:
-    """The message for a kept notebook that is missing or differs from `text`, else None."""
+def out_of_date(root: Path, path: str, text: str, run: PageRun | None = None) -> str | None:
+    """The message for a kept notebook that is missing or differs from `text` (made from `run`), else None.
+    Figures are compared as a reader sees them (`figures.same_figure`); the message names the first cell that
+    differs, by its line in the page, and its first differing line."""
     file = root / path
-    if file.is_file() and file.read_text(encoding="utf-8") == text:
+    if not file.is_file():
+        return f"{path} is missing: run `make update` to write it"
+    kept = file.read_text(encoding="utf-8")
+    if kept == text:
         return None
-    return f"{path} is missing or out of date with its page: run `make update`"
+    made = json.loads(text)
+    try:
+        kept_cells = json.loads(kept)["cells"]
+        difference = _first_difference(kept_cells, made["cells"])
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"{path} is not a notebook as `make update` writes it: run `make update` to write it again"
+    if difference is None:
+        if {**json.loads(kept), "cells": None} == {**made, "cells": None}:
+            return None  # only figures that differ below what a reader can see
+        return f"{path}: its notebook metadata is out of date: run `make update`"
+    index, what = difference
+    return f"{path} is out of date with its page: {_place(run, path, made['cells'], index)} {what}; run `make update`"
+
+
+def _first_difference(kept: list[dict], made: list[dict]) -> tuple[int, str] | None:
+    """(index of the first made cell that the kept notebook does not have as made, what differs) or None."""
+    for index, cell in enumerate(made):
+        if index >= len(kept):
+            return index, "is missing from the kept notebook"
+        old = kept[index]
+        if old.get("cell_type") != cell["cell_type"] or old.get("source") != cell["source"]:
+            return index, "has other text: " + _first_line_difference(_text(old.get("source", "")), cell["source"])
+        if old.get("metadata") != cell["metadata"]:
+            return index, f"has other metadata: {old.get('metadata')} in the notebook, {cell['metadata']} from the page"
+        outputs = _output_difference(old.get("outputs", []), cell.get("outputs", []))
+        if outputs:
+            return index, outputs
+    if len(kept) > len(made):
+        return len(made), "is in the kept notebook but no longer in the page"
+    return None
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else value  # Jupyter may store text as a list of lines
+
+
+def _output_difference(kept: list[dict], made: list[dict]) -> str | None:
+    if len(kept) != len(made):
+        return f"has {len(kept)} output(s) in the notebook and {len(made)} from the run"
+    for number, (old, new) in enumerate(zip(kept, made), 1):
+        if "text" in new:
+            if _text(old.get("text", "")) != new["text"]:
+                return f"output {number} differs: " + _first_line_difference(_text(old.get("text", "")), new["text"])
+            continue
+        for kind, value in new.get("data", {}).items():
+            was = _text(old.get("data", {}).get(kind, ""))
+            same = figures.same_figure(was, value) if kind == "image/svg+xml" else was == value
+            if not same:
+                what = "a figure that looks different" if kind == "image/svg+xml" else _first_line_difference(was, value)
+                return f"output {number} ({kind}) differs: {what}"
+        if old.get("output_type") != new["output_type"] or set(old.get("data", {})) != set(new.get("data", {})):
+            return f"output {number} is of another kind"
+    return None
+
+
+def _first_line_difference(kept: str, made: str) -> str:
+    kept_lines, made_lines = kept.splitlines(), made.splitlines()
+    for number, (old, new) in enumerate(zip(kept_lines, made_lines), 1):
+        if old != new:
+            return f"line {number} is {old!r} in the notebook, {new!r} from the page"
+    number = min(len(kept_lines), len(made_lines)) + 1
+    if len(kept_lines) > len(made_lines):
+        return f"line {number} {kept_lines[number - 1]!r} is in the notebook only"
+    return f"line {number} {made_lines[number - 1]!r} is missing from the notebook"
+
+
+def _gist(line: str) -> str:
+    """A line as it reads in both the page and a notebook: no heading marks or { #id }, text before any link."""
+    line = re.sub(r"\s*\{[^}]*\}$", "", line.strip().lstrip("#").strip())
+    return line.split("](")[0][:40]
+
+
+def _place(run: PageRun | None, path: str, cells: list[dict], index: int) -> str:
+    """`docs/page.md:LINE`, the page line a made cell comes from: a code cell's block, or the first line of a
+    prose cell found in the page between the blocks around it."""
+    if run is None or index < 2:
+        return f"cell {index} (the notebook's own {'title' if index == 0 else 'set-up'} cell)" if index < 2 else f"cell {index}"
+    lines = run.text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == "## Exercises"), 0) if "/exercises/" in path else 0
+    results = [result for result in run.results if result.block.code.start >= start]
+    ordinal = sum(cell["cell_type"] == "code" for cell in cells[2 : index + 1])  # code cells up to this one
+    if cells[index]["cell_type"] == "code" and 0 < ordinal <= len(results):
+        return f"cell {index} ({run.page}:{results[ordinal - 1].line})"
+    low = results[ordinal - 1].block.code.end if ordinal else start
+    high = results[ordinal].block.code.start if ordinal < len(results) else len(lines)
+    wanted = {_gist(line) for line in cells[index]["source"].splitlines()} - {""}
+    offset = results[0].block.line_offset if results else 0
+    for number in range(low, high):
+        if _gist(lines[number]) in wanted:
+            return f"cell {index} ({run.page}:{number + 1 + offset})"
+    return f"cell {index} (the prose of {run.page} after line {low + 1 + offset})"

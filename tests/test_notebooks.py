@@ -107,6 +107,59 @@ def test_notebooks_are_byte_stable():
     assert notebook.files_for(run) == notebook.files_for(engine.verify(PAGE, "docs/chapter.md"))
 
 
+def kept(tmp_path, text: str, change=None):
+    """A kept notebook as `make update` wrote it, then changed by `change(cells)`."""
+    made = json.loads(text)
+    if change:
+        change(made["cells"])
+    (tmp_path / "docs" / "notebooks").mkdir(parents=True)
+    (tmp_path / "docs" / "notebooks" / "chapter.ipynb").write_text(notebook.dumps(made), encoding="utf-8")
+
+
+def test_a_stale_notebook_names_the_cell_by_its_page_line_and_its_first_differing_line(tmp_path):
+    run = engine.verify(PAGE, "docs/chapter.md")
+    made = notebook.files_for(run)["docs/notebooks/chapter.ipynb"]
+    assert notebook.out_of_date(tmp_path, "docs/notebooks/chapter.ipynb", made, run) == (
+        "docs/notebooks/chapter.ipynb is missing: run `make update` to write it"
+    )
+
+    def stale_output(cells):
+        cells[3]["outputs"][0]["text"] = "tensor(9.)\n"
+
+    kept(tmp_path, made, stale_output)
+    line = PAGE.splitlines().index("```python") + 1
+    assert notebook.out_of_date(tmp_path, "docs/notebooks/chapter.ipynb", made, run) == (
+        f"docs/notebooks/chapter.ipynb is out of date with its page: cell 3 (docs/chapter.md:{line}) output 1 differs: "
+        "line 1 is 'tensor(9.)' in the notebook, 'tensor(4.)' from the page; run `make update`"
+    )
+
+
+def test_a_stale_prose_cell_is_named_by_its_page_line(tmp_path):
+    run = engine.verify(PAGE, "docs/chapter.md")
+    made = notebook.files_for(run)["docs/notebooks/chapter.ipynb"]
+    kept(tmp_path, made, lambda cells: cells[-1].update(source="Old text."))
+    problem = notebook.out_of_date(tmp_path, "docs/notebooks/chapter.ipynb", made, run)
+    line = PAGE.splitlines().index("### Exercise 2: the end { #the-end }") + 1  # the cell's first line
+    assert problem.startswith(f"docs/notebooks/chapter.ipynb is out of date with its page: cell {len(json.loads(made)['cells']) - 1} (docs/chapter.md:{line}) has other text: line 1 is 'Old text.' in the notebook"), problem
+
+
+FIGURE = '<svg width="100pt"><path d="M 10.25 20.5 L 30.75 40"/></svg>'
+
+
+@pytest.mark.parametrize("figure, stale", [("M 10.26 20.5 L 30.75 40", False), ("M 12.25 20.5 L 30.75 40", True)])
+def test_a_figure_is_out_of_date_only_when_it_looks_different(tmp_path, figure, stale):
+    run = engine.verify(PAGE, "docs/chapter.md")
+    made = json.loads(notebook.files_for(run)["docs/notebooks/chapter.ipynb"])
+    made["cells"][3]["outputs"].append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": FIGURE, "text/plain": "a line"}})
+    text = notebook.dumps(made)
+    kept(tmp_path, text, lambda cells: cells[3]["outputs"][1]["data"].update({"image/svg+xml": FIGURE.replace("M 10.25 20.5 L 30.75 40", figure)}))
+    problem = notebook.out_of_date(tmp_path, "docs/notebooks/chapter.ipynb", text, run)
+    if stale:
+        assert problem and "output 2 (image/svg+xml) differs: a figure that looks different" in problem, problem
+    else:
+        assert problem is None  # a coordinate 1/100 pt off: the same figure to a reader
+
+
 SITE = ROOT / "site"
 
 

@@ -11,6 +11,7 @@ from docexec import annotations, diagram, engine, notebook
 from docexec.runner import Runner
 
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
+UNCOMPARED = []  # the results of blocks that ran but whose output this platform does not compare
 
 
 def page_name(path):
@@ -38,6 +39,7 @@ def test_page_outputs(path, runs, request):
         if updated != text:
             path.write_bytes(updated.encode("utf-8"))
         run.failures = [f for f in run.failures if f.problem is not None]  # what update could not fix
+    UNCOMPARED.extend(run.uncompared)  # listed at the end of the session (conftest.py)
     annotations.report(run.failures, heading=f"Failing examples of {page_name(path)}")  # in GitHub Actions
     assert not run.failures, "\n\n".join(failure.report() for failure in run.failures)
     for notebook_path, expected in notebook.files_for(run, diagram.to_svg).items():
@@ -45,5 +47,5 @@ def test_page_outputs(path, runs, request):
         if request.config.getoption("--update-outputs"):
             target.parent.mkdir(exist_ok=True)
             target.write_text(expected, encoding="utf-8")
-        problem = notebook.out_of_date(ROOT, notebook_path, expected)
+        problem = notebook.out_of_date(ROOT, notebook_path, expected, run)
         assert problem is None, f"{page_name(path)}: {problem}"
