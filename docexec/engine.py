@@ -7,7 +7,8 @@ the tests both call `verify`, so a page is parsed, run, normalised and compared 
 Convention (CONTRIBUTING.md has the long version):
 
     ```python                      executed; options: raises, norun, timeout=N, render="markdown"|"diagram",
-    print(1 + 1)                   alt="..." (the text of the figures the block draws)
+    print(1 + 1)                   alt="..." (the text of the figures the block draws), platforms="linux-x86_64 ..."
+                                   (its output is compared only there; elsewhere it runs and is listed as not compared)
     ```
 
     ```text title="Output"         the expected output, right after the block (blank lines between are fine)
@@ -40,7 +41,8 @@ ENGINE_VERSION = hashlib.sha256(
 DEFAULT_TIMEOUT = float(os.environ.get("DOCEXEC_TIMEOUT", "5"))
 OUTPUT_INFO = 'text title="Output"'
 RENDER_MODES = ("text", "markdown", "diagram")
-ENGINE_OPTIONS = {"raises", "norun", "timeout", "render", "alt"}  # alt: the text of the figures a block draws
+ENGINE_OPTIONS = {"raises", "norun", "timeout", "render", "alt", "platforms"}  # alt: the text of the figures a block draws
+PLATFORMS = ("linux-x86_64", "linux-aarch64", "macos-arm64", "macos-x86_64")  # what `platforms=` may name
 HIGHLIGHT_OPTIONS = {"title", "hl_lines", "linenums"}
 # Info strings a reader takes for Python, although only ```python runs.
 PYTHON_LOOKALIKES = {"python", "py", "py3", "python3", "python2", "pycon", "ipython", "ipython3", "pyi"}
@@ -50,6 +52,15 @@ _OPTION = re.compile(r"""([A-Za-z_][\w-]*)(?:=("[^"]*"|'[^']*'|\S+))?""")
 _INCLUDE = re.compile(r"""^(?P<indent>\s*)--8<--\s+(?P<q>["'])(?P<target>[^"']+)(?P=q)\s*$""")
 _ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]+")
 log = logging.getLogger("docexec")  # outside MkDocs' logger: a warning here never fails a strict build
+
+
+def this_platform() -> str:
+    """The platform as `platforms=` names it: the system and the CPU, e.g. linux-x86_64 or macos-arm64."""
+    system = {"darwin": "macos"}.get(sys.platform, sys.platform)
+    machine = platform.machine().lower().replace("amd64", "x86_64")
+    if machine in ("arm64", "aarch64"):
+        machine = "arm64" if system == "macos" else "aarch64"  # how each system names its own CPU
+    return f"{system}-{machine}"
 
 
 class PageError(Exception):
@@ -105,6 +116,16 @@ class Block:
     @property
     def alt(self) -> str | None:
         return self.code.options.get("alt")
+
+    @property
+    def platforms(self) -> list[str]:
+        """Where the output is compared: every platform, unless the fence names some."""
+        return self.code.options["platforms"].split() if "platforms" in self.code.options else list(PLATFORMS)
+
+    @property
+    def compared(self) -> bool:
+        """Whether this platform compares the block's output (it runs, and must not fail, everywhere)."""
+        return this_platform() in self.platforms
 
     @property
     def expected(self) -> str:
@@ -189,6 +210,9 @@ def _option_problems(fence: Fence) -> list[str]:
             seconds = math.nan
         if not (0 < seconds < math.inf):
             problems.append(f"timeout must be a positive number of seconds, like timeout=20, not {fence.options['timeout']!r}")
+    unknown_platforms = set(fence.options.get("platforms", "linux-x86_64").split() or [""]) - set(PLATFORMS)
+    if unknown_platforms:
+        problems.append(f"platforms names the platforms whose output is checked, among {', '.join(PLATFORMS)}, not {fence.options['platforms']!r}")
     if "alt" in fence.options and not fence.options["alt"].strip():
         problems.append('alt must describe the figure in words, like alt="The loss falls to 0.01 in 200 steps"')
     return problems
@@ -280,7 +304,8 @@ class Result:
 
     @property
     def matches(self) -> bool:
-        return self.output == self.block.expected
+        """The output is the expected one, or this platform does not compare it (see Block.compared)."""
+        return self.output == self.block.expected or not self.block.compared
 
     @property
     def ok(self) -> bool:
@@ -445,6 +470,11 @@ class PageRun:
     def __post_init__(self):
         self.failures = [*self.problems, *(result for result in self.results if not result.ok)]
 
+    @property
+    def uncompared(self) -> list[Result]:
+        """The blocks that ran but whose output this platform does not compare (`platforms=`)."""
+        return [result for result in self.results if not result.block.compared and result.problem is None]
+
 
 def is_cached(text: str, page: str, cache: Cache, snippets_dir: Path | None = None, line_offset: int = 0) -> bool:
     """Whether `verify` would take every block of the page from the cache (or has nothing to run)."""
@@ -549,6 +579,16 @@ def _failure_box(indent: str, report: str, newline: str) -> list[str]:
     ]
 
 
+def _platforms_note(indent: str, block: Block, newline: str) -> list[str]:
+    where = ", ".join(name.replace("-", " ").replace("macos", "macOS").replace("linux", "Linux") for name in block.platforms)
+    return [
+        f'{indent}!!! note "The last digits depend on the machine"{newline}',
+        newline,
+        f"{indent}    The exact last bits of this output depend on the CPU and its math library. It is checked on {where}.{newline}",
+        newline,
+    ]
+
+
 def render(run: PageRun, renderers: dict) -> str:
     """The page as the site shows it: engine options dropped from code fences, each output fence replaced by
     this run's output (passed through `renderers[mode]` for render="markdown"/"diagram"), the block's figures
@@ -561,16 +601,20 @@ def render(run: PageRun, renderers: dict) -> str:
         kept = " ".join(f'{k}="{v}"' if v else k for k, v in block.code.options.items() if k in HIGHLIGHT_OPTIONS)
         out = [f"{indent}{block.code.fence}python {kept}".rstrip() + newline]
         out += span[1 : block.code.end - block.code.start + 1] + [newline]
-        if result.output and (block.render_mode == "text" or not result.ok):
-            out += [*_fence_lines(indent, OUTPUT_INFO, result.output, newline), newline]
-        elif result.output:
+        # A block whose output this platform does not compare shows the output checked where it is compared.
+        shown = result.output if block.compared or not result.ok else block.expected
+        if shown and (block.render_mode == "text" or not result.ok):
+            out += [*_fence_lines(indent, OUTPUT_INFO, shown, newline), newline]
+        elif shown:
             try:
-                rendered = renderers[block.render_mode](result.output)
+                rendered = renderers[block.render_mode](shown)
             except ValueError as error:
                 raise PageError(f"{block.page}:{block.line}: cannot render the output as {block.render_mode}: {error}")
             out += [(indent + line if line else "") + newline for line in rendered.split("\n")] + [newline]
         for svg in result.figures:
             out += [indent + renderers["figure"](svg, block.alt or "") + newline, newline]
+        if "platforms" in block.code.options:
+            out += _platforms_note(indent, block, newline)
         if not result.ok:
             out += _failure_box(indent, result.report(), newline)
         return out

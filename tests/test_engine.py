@@ -344,3 +344,46 @@ def test_a_strict_build_fails_on_a_bad_page_and_reports_every_failure(tmp_path):
         "::error file=docs/wrong_output.md,line=3,title=Output differs::the output differs from the expected output",
     ]
     assert "```diff\n--- expected\n+++ actual\n@@ -1,2 +1,2 @@\n-3\n+2\n same" in summary.read_text()
+
+
+# --------------------------------------------------------------------------------------------- platforms
+
+PLATFORM_PAGE = """# Digits
+
+```python platforms="linux-x86_64"
+print(0.1 + 0.2)
+```
+
+```text title="Output"
+0.30000000000000004 (as printed on the platform that checks it)
+```
+"""
+
+
+def test_a_block_checked_on_other_platforms_runs_is_not_compared_and_is_listed(monkeypatch):
+    monkeypatch.setattr(engine, "this_platform", lambda: "macos-arm64")
+    run = engine.verify(PLATFORM_PAGE, "docs/digits.md")
+    assert not run.failures and [result.line for result in run.uncompared] == [3]
+    assert engine.update(run) == PLATFORM_PAGE  # `make update` here does not overwrite what another platform checked
+    rendered = engine.render(run, RENDERERS)
+    assert "0.30000000000000004 (as printed on the platform that checks it)" in rendered  # the page's checked output
+    assert "It is checked on Linux x86_64." in rendered and 'platforms=' not in rendered
+
+
+def test_on_a_platform_it_names_the_block_is_compared(monkeypatch):
+    monkeypatch.setattr(engine, "this_platform", lambda: "linux-x86_64")
+    run = engine.verify(PLATFORM_PAGE, "docs/digits.md")
+    assert not run.uncompared and [failure.line for failure in run.failures] == [3]
+    assert "+0.30000000000000004" in reports(run)
+
+
+def test_a_block_that_fails_is_a_failure_on_every_platform(monkeypatch):
+    monkeypatch.setattr(engine, "this_platform", lambda: "macos-arm64")
+    run = engine.verify(PLATFORM_PAGE.replace("print(0.1 + 0.2)", "1 / 0"), "docs/digits.md")
+    assert [failure.problem for failure in run.failures] == ["raised"] and not run.uncompared
+
+
+def test_platforms_must_name_known_platforms():
+    run = engine.verify(PLATFORM_PAGE.replace("linux-x86_64", "windows"), "docs/digits.md")
+    assert reports(run).startswith("docs/digits.md:3: platforms names the platforms whose output is checked, among linux-x86_64")
+    assert engine.this_platform() in engine.PLATFORMS
