@@ -19,7 +19,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --no-input
 PIP_INSTALL := $(PIP) install --require-hashes --only-binary :all: --timeout 15 --retries 1
 OS := $(shell uname -s)
 
-.PHONY: python install serve build check test update bench lock clean browser
+.PHONY: python install serve build check test update portability bench lock clean browser
 
 python:  ## the Python check alone: which interpreter make uses, or why it stops
 	@if [ -e $(BIN)/python ]; then \
@@ -62,6 +62,9 @@ test: python build  ## the strict build, then every test: pages uncached, engine
 update: python $(INSTALLED)  ## write what the blocks print into the pages: make update [PAGE=docs/gradients.md]
 	$(BIN)/python -m pytest -p no:markdown-docs --update-outputs \
 		$(if $(PAGE),"tests/test_pages.py::test_page_outputs[$(PAGE)]",tests/test_pages.py)
+
+portability: python $(INSTALLED)  ## every page under each CPU setting (MKL, ATen, numpy instruction sets): what differs
+	$(BIN)/python tools/portability.py
 
 bench: python $(INSTALLED) $(NODE_TOOLS) browser  ## timings as ratios, page weights and Lighthouse scores, in one run
 	$(BIN)/python tools/bench.py
