@@ -88,8 +88,12 @@ class Value:
         return order
 
     def backward(self):
-        """Add d(self)/d(v) to v.grad for every Value v that self depends on."""
+        """Add d(self)/d(v) to v.grad for every leaf v that self depends on; set it for the other Values."""
+        order = self.topological_order()
+        for v in order:
+            if v.parents:
+                v.grad = 0.0  # an intermediate Value: drop what an earlier backward() left in it
         self.grad = 1.0  # the seed: d(self)/d(self)
-        for v in reversed(self.topological_order()):
+        for v in reversed(order):
             for parent, local in zip(v.parents, v.local_grads):
                 parent.grad += local * v.grad  # chain rule; += because a parent may be used more than once
