@@ -93,7 +93,9 @@ class Value:
         for v in order:
             if v.parents:
                 v.grad = 0.0  # an intermediate Value: drop what an earlier backward() left in it
-        self.grad = 1.0  # the seed: d(self)/d(self)
+        # The seed d(self)/d(self) = 1 is added, not stored: after the reset an intermediate self gets
+        # exactly 1, and a self that is a leaf adds it up like any other leaf.
+        self.grad += 1.0
         for v in reversed(order):
             for parent, local in zip(v.parents, v.local_grads):
                 parent.grad += local * v.grad  # chain rule; += because a parent may be used more than once
