@@ -46,7 +46,8 @@ def _folders(config) -> list[Path]:
 def on_serve(server, config, builder):
     if _serving.get("on"):
         for folder in _folders(config):
-            server.watch(str(folder))
+            if folder.is_dir():
+                server.watch(str(folder))
     return server
 
 
