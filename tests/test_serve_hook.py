@@ -5,6 +5,7 @@ folder, save files, and fetch the served pages over HTTP until the change shows.
 """
 
 import json
+import os
 import shutil
 
 import pytest
@@ -68,6 +69,12 @@ def test_a_rebuild_keeps_search_links_nav_tooltips_and_the_notebook_cache_as_a_f
         index = json.loads(server.page("/search/search_index.json"))
         assert {entry["location"].partition("#")[0] for entry in index["docs"]} == {"", "other/", "notebook/"}
         assert len(list(notebook_cache.glob("*.json"))) == 1, "mkdocs-jupyter evicted the notebook it did not render"
+        # Saved again while the last build ran: older than the page it built, yet not what that build read.
+        home = tmp_path / "docs" / "index.md"
+        read = home.stat().st_mtime_ns
+        home.write_text("# Home\n\nAD, and a [link](other.md#part). Saved twice.\n")
+        os.utime(home, ns=(read + 1_000_000, read + 1_000_000))
+        server.shown("/", "Saved twice.")
         # A heading renamed: the link to it on the page not rebuilt is reported.
         server.save(tmp_path / "docs" / "other.md", "# Other\n\n## Piece\n\nText.\n", "/other/", "Piece")
         assert "Doc file 'index.md' contains a link 'other.md#part'" in server.log.read_text()
