@@ -23,6 +23,7 @@ import logging
 import os
 from pathlib import Path
 
+from mkdocs.structure.files import InclusionLevel
 from mkdocs.utils import clean_directory
 
 _serving: dict = {}  # {"on": True} under `mkdocs serve --dirty`
@@ -93,7 +94,7 @@ def on_env(env, config, files):
     every link to an anchor, as a full build does."""
     if not _serving.get("on") or _build["full"]:
         return env
-    for file in files.documentation_pages():
+    for file in files.documentation_pages(inclusion=InclusionLevel.is_in_serve):
         if file.page is None or file.is_modified() or file.src_uri not in _last["anchors"]:
             continue
         anchors, links = _last["anchors"][file.src_uri]
@@ -120,7 +121,8 @@ def on_post_build(config):
     if not _serving.get("on"):
         return
     files = _build.pop("files")
-    pages = [file.page for file in files.documentation_pages() if file.page is not None]
+    served = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)  # what MkDocs builds under serve
+    pages = [file.page for file in served if file.page is not None]
     anchors = {
         page.file.src_uri: (page.present_anchor_ids, {file.src_uri: found for file, found in (page.links_to_anchors or {}).items()})
         for page in pages
