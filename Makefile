@@ -47,8 +47,8 @@ $(NODE_TOOLS): package.json package-lock.json | python  # axe-core for the brows
 browser: $(INSTALLED)  # Chromium for the browser tests: Debian's where it can be installed, else Playwright's own
 	@bash tools/install-chromium.sh $(BIN)
 
-serve: python $(INSTALLED)  ## build, verify and serve the site on http://127.0.0.1:8000, rebuilding on change
-	$(BIN)/mkdocs serve --no-strict --dev-addr 127.0.0.1:8000  # a failing example shows on its page; the next save recovers
+serve: python $(INSTALLED)  ## build, verify and serve the site on http://127.0.0.1:8000, rebuilding what a save changed
+	$(BIN)/mkdocs serve --dirty --no-strict --dev-addr 127.0.0.1:8000  # a failing example shows on its page; the next save recovers
 
 build: python $(INSTALLED)  ## the strict build: fails on any changed output, error, timeout or broken link
 	$(BIN)/mkdocs build --strict

@@ -1,9 +1,10 @@
 """The thin MkDocs side of the engine: verify and render every page while the site is built.
 
 Named under `hooks:` in mkdocs.yml. Every page is submitted to the runner as soon as the files are known
-(`on_files`), so the pages run, in processes of their own, while MkDocs loads the theme and the nav; each
-`on_page_markdown` collects its page's run. Every failing block is logged as an error with its place, so a
-strict build reports all of them and then fails. DOCEXEC=off builds without executing anything.
+(`on_files`; in a dirty build, as `make serve`'s, every page MkDocs renders again), so the pages run, in
+processes of their own, while MkDocs loads the theme and the nav; each `on_page_markdown` collects its page's
+run. Every failing block is logged as an error with its place, so a strict build reports all of them and then
+fails. DOCEXEC=off builds without executing anything.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from docexec import annotations, diagram, engine, figures, notebook, runner  # n
 log = logging.getLogger("mkdocs.plugins.docexec")
 RENDERERS = {"markdown": lambda text: text, "diagram": diagram.to_svg, "figure": figures.html_for}
 _state: dict = {}
+
+
+def on_startup(command, dirty):
+    _state["dirty"] = dirty  # MkDocs then renders only the files it finds modified: only those run
 
 
 def on_config(config):
@@ -76,7 +81,7 @@ def on_files(files, config):
     _state["runner"] = runner.Runner(_state["root"])
     pages = []
     for file in files.documentation_pages():
-        if not file.src_uri.endswith(".md"):
+        if not file.src_uri.endswith(".md") or (_state.get("dirty") and not file.is_modified()):
             continue
         source = Path(file.abs_src_path)
         try:
@@ -162,6 +167,12 @@ def stamp(environment: dict) -> str:
     versions = f"torch {environment['torch']} and Python {environment['python']}"
     escaped = re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", html.escape(versions, quote=False))
     return f"Every output on this page was printed by {escaped} when the site was built."
+
+
+def on_serve(server, config, builder):
+    if _state["execute"]:
+        runner.Runner.start_server()  # the first code edit does not wait for torch's import
+    return server
 
 
 def _close_runner() -> None:

@@ -235,6 +235,8 @@ def test_serve_shows_a_failing_or_hung_example_on_its_page_and_recovers_on_the_n
     import time
     import urllib.request
 
+    from tools import bench_serve
+
     (tmp_path / "docs").mkdir()
     page = tmp_path / "docs" / "index.md"
     block = '# Served\n\n```python{options}\n{code}\n```\n\n```text title="Output"\nfixed\n```\n'
@@ -247,7 +249,7 @@ def test_serve_shows_a_failing_or_hung_example_on_its_page_and_recovers_on_the_n
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--no-strict", "--dev-addr", f"127.0.0.1:{port}"],
+        bench_serve.serve_command(port),  # what `make serve` runs
         cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tools import site_server  # noqa: E402
+from tools import bench_serve, site_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -198,6 +198,9 @@ def main() -> None:
             (shutil.copytree if source.is_dir() else shutil.copy)(source, work / name)
         (work / "node_modules").symlink_to(ROOT / "node_modules")
         build_and_test_times(work)
+        print(f"\n`make serve`: from a save of {bench_serve.PAGE} to the page served (medians of {RUNS} saves)")
+        for name, (seconds, target) in bench_serve.serve_times(work, RUNS).items():
+            print(f"  {name:42s} {seconds:6.2f} s" + (f"  (<= {target:.2f} s) {'ok' if seconds <= target else 'OVER TARGET'}" if target else ""))
         pages = page_weights(work)
         if os.environ.get("BENCH_LIGHTHOUSE", "on") != "off":
             lighthouse(work, pages)
