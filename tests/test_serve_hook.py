@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from tools import bench_serve
-from tools.bench_serve import PAGE, SENTENCE, URL
+from tools.bench_serve import PAGE, URL
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 FAILED = "This example failed when the site was built"
@@ -24,19 +24,17 @@ def test_make_serve_shows_a_prose_save_a_code_save_and_a_failing_block(tmp_path)
     bench_serve.copy_site(tmp_path)
     page = tmp_path / PAGE
     original = page.read_text(encoding="utf-8")
-    code = 'print(plain.requires_grad)\n```\n\n```text title="Output"\nFalse\n```'
-    assert code in original
+    block = '```python\nprint("saved", 6 * 7)\n```\n\n```text title="Output"\n{}\n```\n'
     with bench_serve.served(tmp_path) as server:
         server.shown(URL, "Computing gradients")
-        server.save(page, original.replace(SENTENCE, f"{SENTENCE} Saved once."), URL, "Saved once.")
+        server.save(page, bench_serve.prose_edit(original, "Saved once."), URL, "Saved once.")
 
-        server.save(page, original.replace(code, code.replace("requires_grad)", 'requires_grad, "saved")')), URL, FAILED)
-        assert "+False saved" in server.page(URL)  # the box's diff: the block ran again
+        server.save(page, f"{original}\n{block.format('saved 41')}", URL, FAILED)
+        assert "+saved 42" in server.page(URL)  # the box's diff: the block ran
         builds = [line for line in server.log.read_text().splitlines() if "docexec:" in line]
         assert builds[-1].endswith(" on 1 pages verified (0 from the cache), 1 failed"), builds[-1]
 
-        fixed = code.replace("requires_grad)", 'requires_grad, "saved")').replace("\nFalse\n", "\nFalse saved\n")
-        server.save(page, original.replace(code, fixed), URL, "False saved", absent=FAILED)
+        server.save(page, f"{original}\n{block.format('saved 42')}", URL, "saved 42", absent=FAILED)
 
 
 NOTEBOOK = {

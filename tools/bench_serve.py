@@ -24,8 +24,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ["docs", "snippets", "docexec", "overrides", "mkdocs.yml"]  # what `make serve` reads
 PAGE, URL = "docs/gradients.md", "/gradients/"
-SENTENCE = "A tensor only takes part in differentiation if you ask for it."
-CODE_LINE = "plain = torch.tensor([2.0, 3.0])\n"
+
+
+def prose_edit(text: str, words: str) -> str:
+    """The page with a paragraph of `words` under its title: a prose edit, whatever the page says."""
+    title, newline, rest = text.partition("\n")
+    return f"{title}{newline}\n{words}\n{rest}"
+
+
+def code_edit(text: str, words: str) -> str:
+    """The page with a comment of `words` atop its first python block: its code changed, its output not."""
+    return text.replace("```python\n", f"```python\n# {words}\n", 1)
+
 RUN_PROBE = """
 import sys, time
 from pathlib import Path
@@ -131,11 +141,11 @@ def serve_times(site: Path, runs: int = 3) -> dict[str, tuple[float, float | Non
             for edit in range(runs):
                 time.sleep(1)  # the previous rebuild is over: each save starts from a served site
                 marker = f"(prose edit {edit})"
-                prose.append(server.save(page, original.replace(SENTENCE, f"{SENTENCE} {marker}"), URL, marker))
+                prose.append(server.save(page, prose_edit(original, marker), URL, marker))
             for edit in range(runs):
                 time.sleep(1)
                 marker = f"code edit {edit}"
-                code.append(server.save(page, original.replace(CODE_LINE, CODE_LINE.replace("\n", f"  # {marker}\n")), URL, marker))
+                code.append(server.save(page, code_edit(original, marker), URL, marker))
     finally:
         page.write_text(original, encoding="utf-8")
     run = page_run_time(site, runs)
