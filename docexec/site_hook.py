@@ -1,5 +1,6 @@
 """Build-time work on the rendered HTML that runs no example: math to MathML, accessible code blocks, and
-notebook pages freed of JupyterLab's stylesheet. A second hook under `hooks:` in mkdocs.yml, beside the engine's.
+notebook pages freed of JupyterLab's stylesheet (and rendered once, through mkdocs-jupyter's cache). A second
+hook under `hooks:` in mkdocs.yml, beside the engine's.
 """
 
 from __future__ import annotations
