@@ -1,8 +1,9 @@
 """Read the Python blocks of a Markdown page, check what they printed, and write pages back.
 
 The pure part of the one engine of the project: parsing, comparing, caching and rewriting. It runs nothing
-itself and imports neither torch nor MkDocs; `docexec/runner.py` is where a block runs. The MkDocs hook and
-the tests both call `verify`, so a page is parsed, run, normalised and compared in exactly one way.
+itself and imports neither torch nor MkDocs nor the runner: `docexec/runner.py` is where a block runs, and
+`verify` is handed its `run`. The MkDocs hook and the tests both call `verify`, so a page is parsed, run,
+normalised and compared in exactly one way.
 
 Convention (CONTRIBUTING.md has the long version):
 
@@ -491,10 +492,10 @@ def verify(
     execute: bool = True,
     run: RunBlocks | None = None,
 ) -> PageRun:
-    """Parse, run (or take from the cache) and compare every block of one page. `run` runs the blocks:
-    by default in this process (`docexec.runner.run_here`); the build and the page tests pass a
-    `docexec.runner.Runner`'s, which gives each page a fresh process. With execute=False nothing runs and each
-    block is taken to print its expected output (a plain build, for the benchmark)."""
+    """Parse, run (or take from the cache) and compare every block of one page. `run` runs the blocks; the
+    engine has none of its own: `docexec.runner.run_here` runs them in this process (the engine's unit tests),
+    a `docexec.runner.Runner`'s `run` in a fresh process per page (the build, the page tests). With
+    execute=False nothing runs and each block is taken to print its expected output (a plain build)."""
     blocks, problems = parse(text, page, snippets_dir, line_offset)
     if not execute:
         return PageRun(page, text, blocks, [Result(block, block.expected) for block in blocks], problems=problems)
@@ -506,7 +507,10 @@ def verify(
         results = [Result(block, output, figures=figures) for block, output, figures in zip(blocks, stored["outputs"], stored["figures"])]
         return PageRun(page, text, blocks, results, versions(), cached=True, problems=problems)
     if run is None:
-        from docexec.runner import run_here as run
+        raise TypeError(
+            f"{page}: verify needs `run` to run the page's blocks: docexec.runner.run_here (in this process) "
+            "or a docexec.runner.Runner's run (a process per page)"
+        )
     results, files = run(blocks)
     page_run = PageRun(page, text, blocks, results, versions(), problems=problems)
     if cache and files is not None and all(result.ok for result in results):

@@ -8,6 +8,7 @@ No JavaScript and no font reaches the reader. Two sources of LaTeX:
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -21,6 +22,7 @@ _CODE = re.compile(r"(<(pre|code|script|style)\b.*?</\2>)", re.DOTALL)
 _DOLLARS = re.compile(r"\$\$(?P<block>.+?)\$\$|(?<![\\$\w])\$(?P<inline>[^$\s](?:[^$\n]*?[^$\s])?)\$(?![\d$])", re.DOTALL)
 
 
+@functools.lru_cache(maxsize=None)  # a formula recurs: in its page, other pages, the exercise notebooks
 def _mathml(tex: str, display: bool) -> str:
     return convert(html.unescape(tex).strip(), display="block" if display else "inline")
 

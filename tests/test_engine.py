@@ -13,6 +13,7 @@ import pytest
 
 from conftest import ROOT
 from docexec import diagram, engine
+from docexec.runner import run_here
 from docexec.mkdocs_hook import RENDERERS
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -20,7 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def verify(name: str, **options) -> engine.PageRun:
     text = (FIXTURES / name).read_bytes().decode("utf-8")
-    return engine.verify(text, f"fixtures/{name}", snippets_dir=FIXTURES / "snippets", **options)
+    return engine.verify(text, f"fixtures/{name}", snippets_dir=FIXTURES / "snippets", run=run_here, **options)
 
 
 def reports(run: engine.PageRun) -> str:
@@ -86,7 +87,7 @@ def test_blocks_in_admonitions_details_and_tabs_run_and_nested_or_opted_out_fenc
 
 def test_broken_nested_outputs_are_reported():
     text = (FIXTURES / "nested.md").read_text().replace("    tab\n", "    bat\n")
-    run = engine.verify(text, "fixtures/nested.md")
+    run = engine.verify(text, "fixtures/nested.md", run=run_here)
     assert [f.block.line for f in run.failures] == [25]
 
 
@@ -97,13 +98,13 @@ def test_update_changes_only_output_fences_byte_for_byte():
 
 def test_update_keeps_windows_line_endings():
     text = (FIXTURES / "needs_update.md").read_text().replace("\n", "\r\n")
-    updated = engine.update(engine.verify(text, "fixtures/needs_update.md"))
+    updated = engine.update(engine.verify(text, "fixtures/needs_update.md", run=run_here))
     assert updated == (FIXTURES / "needs_update.expected.md").read_text().replace("\n", "\r\n")
 
 
 def test_update_of_an_up_to_date_page_is_the_identity():
     expected = (FIXTURES / "needs_update.expected.md").read_text()
-    run = engine.verify(expected, "fixtures/needs_update.expected.md")
+    run = engine.verify(expected, "fixtures/needs_update.expected.md", run=run_here)
     assert not run.failures and engine.update(run) == expected
 
 
@@ -125,7 +126,7 @@ def test_each_page_starts_from_the_same_torch_state():
     torch.manual_seed(123)
     torch.set_grad_enabled(False)
     page = '```python\nimport torch\nprint(torch.rand(1), torch.is_grad_enabled())\n```\n'
-    outputs = [engine.verify(page, "p.md").results[0].output for _ in range(2)]
+    outputs = [engine.verify(page, "p.md", run=run_here).results[0].output for _ in range(2)]
     assert outputs[0] == outputs[1] == "tensor([0.4963]) True"
 
 
@@ -139,7 +140,7 @@ def test_rendered_outputs_are_verified_as_text_and_drawn_in_the_page():
 
 def test_a_broken_diagram_is_reported_with_its_place():
     text = (FIXTURES / "rendered.md").read_text().replace("n0 --> n1", "n0 -> n1")
-    run = engine.verify(text, "fixtures/rendered.md")
+    run = engine.verify(text, "fixtures/rendered.md", run=run_here)
     with pytest.raises(engine.PageError, match=r"fixtures/rendered.md:15: cannot render the output as diagram"):
         engine.render(run, RENDERERS)
 
@@ -213,9 +214,9 @@ def test_a_syntax_error_is_reported_at_the_pages_own_line_after_the_failures_bef
 
 def test_update_gives_an_output_with_a_fence_line_a_longer_fence_and_is_then_the_identity():
     page = 'Text\r\n\r\n```python\r\nprint("```")\r\nprint("````md")\r\n```\r\n'
-    updated = engine.update(engine.verify(page, "p.md"))
+    updated = engine.update(engine.verify(page, "p.md", run=run_here))
     assert updated == page + '\r\n`````text title="Output"\r\n```\r\n````md\r\n`````\r\n'
-    run = engine.verify(updated, "p.md")
+    run = engine.verify(updated, "p.md", run=run_here)
     assert not run.failures and engine.update(run) == updated
 
 
@@ -227,6 +228,32 @@ def test_the_diagram_layout_puts_each_node_below_its_parent():
         diagram.to_svg("pie\n")
 
 
+# --------------------------------------------------------------------------------------------- purity
+
+PURITY_PROBE = """
+import json, sys
+sys.path.insert(0, {root!r})
+from docexec import engine
+text = open({page!r}).read()
+plain = engine.verify(text, "fixtures/passing.md", execute=False)
+refused = ""
+try:
+    engine.verify(text, "fixtures/passing.md")
+except TypeError as error:
+    refused = str(error)
+heavy = sorted(name for name in sys.modules if name.split(".")[0] in ("torch", "mkdocs", "multiprocessing") or name == "docexec.runner")
+print(json.dumps({{"failures": len(plain.failures), "refused": refused, "imported": heavy}}))
+"""
+
+
+def test_the_engine_imports_no_runner_no_process_no_torch_and_asks_for_a_run():
+    code = PURITY_PROBE.format(root=str(ROOT), page=str(FIXTURES / "passing.md"))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["failures"] == 0 and found["imported"] == []
+    assert "docexec.runner.run_here" in found["refused"]
+
+
 # --------------------------------------------------------------------------------------------- the cache
 
 CACHE_PROBE = """
@@ -234,8 +261,9 @@ import json, sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
 from docexec import engine
+from docexec.runner import run_here
 text = Path({page!r}).read_text()
-run = engine.verify(text, "fixtures/passing.md", engine.Cache(Path({cache!r})))
+run = engine.verify(text, "fixtures/passing.md", engine.Cache(Path({cache!r})), run=run_here)
 print(json.dumps({{"cached": run.cached, "torch": "torch" in sys.modules, "failures": len(run.failures)}}))
 """
 
@@ -259,30 +287,30 @@ def test_a_cache_hit_imports_no_torch_and_a_code_change_misses(tmp_path):
 def test_a_prose_change_still_hits_the_cache(tmp_path):
     cache = engine.Cache(tmp_path)
     text = (FIXTURES / "passing.md").read_text()
-    assert not engine.verify(text, "p.md", cache).cached
-    assert engine.verify(text.replace("in order", "in the order written"), "p.md", cache).cached
+    assert not engine.verify(text, "p.md", cache, run=run_here).cached
+    assert engine.verify(text.replace("in order", "in the order written"), "p.md", cache, run=run_here).cached
 
 
 def test_failures_are_never_cached(tmp_path):
     cache = engine.Cache(tmp_path)
     text = (FIXTURES / "wrong_output.md").read_text()
-    engine.verify(text, "p.md", cache)
+    engine.verify(text, "p.md", cache, run=run_here)
     assert not list(tmp_path.iterdir())
-    assert not engine.verify(text, "p.md", cache).cached
+    assert not engine.verify(text, "p.md", cache, run=run_here).cached
 
 
 def test_a_cached_page_still_fails_when_its_expected_output_is_edited(tmp_path):
     cache = engine.Cache(tmp_path)
     text = (FIXTURES / "passing.md").read_text()
-    engine.verify(text, "p.md", cache)
-    run = engine.verify(text.replace("tensor(13.", "tensor(14."), "p.md", cache)
+    engine.verify(text, "p.md", cache, run=run_here)
+    run = engine.verify(text.replace("tensor(13.", "tensor(14."), "p.md", cache, run=run_here)
     assert run.cached and len(run.failures) == 1
 
 
 def test_a_cache_entry_of_any_wrong_shape_is_a_miss(tmp_path):
     cache = engine.Cache(tmp_path)
     text = (FIXTURES / "passing.md").read_text()
-    engine.verify(text, "p.md", cache)
+    engine.verify(text, "p.md", cache, run=run_here)
     (entry,) = tmp_path.iterdir()
     good = json.loads(entry.read_text())
     wrong_shapes = ["[]", "null", "{}", '"text"', json.dumps({**good, "outputs": None}),
@@ -290,9 +318,9 @@ def test_a_cache_entry_of_any_wrong_shape_is_a_miss(tmp_path):
                     json.dumps({**good, "files": []}), json.dumps({**good, "outputs": good["outputs"][:1]}), "{"]
     for wrong in wrong_shapes:
         entry.write_text(wrong)
-        run = engine.verify(text, "p.md", cache)
+        run = engine.verify(text, "p.md", cache, run=run_here)
         assert not run.cached and not run.failures, wrong
-    assert engine.verify(text, "p.md", cache).cached  # the last miss stored a good entry again
+    assert engine.verify(text, "p.md", cache, run=run_here).cached  # the last miss stored a good entry again
 
 
 def test_an_unwritable_cache_folder_is_one_warning_and_the_page_still_runs(tmp_path, caplog):
@@ -301,7 +329,7 @@ def test_an_unwritable_cache_folder_is_one_warning_and_the_page_still_runs(tmp_p
     cache = engine.Cache(blocked / "cache")
     text = (FIXTURES / "passing.md").read_text()
     for _ in range(2):
-        run = engine.verify(text, "p.md", cache)
+        run = engine.verify(text, "p.md", cache, run=run_here)
         assert not run.failures and not run.cached
     assert [record.levelname for record in caplog.records if record.name == "docexec"] == ["WARNING"]
 
@@ -309,10 +337,10 @@ def test_an_unwritable_cache_folder_is_one_warning_and_the_page_still_runs(tmp_p
 def test_the_versions_come_from_the_key_parts_not_from_the_cache_file(tmp_path):
     cache = engine.Cache(tmp_path)
     text = (FIXTURES / "passing.md").read_text()
-    engine.verify(text, "p.md", cache)
+    engine.verify(text, "p.md", cache, run=run_here)
     (entry,) = tmp_path.iterdir()
     entry.write_text(entry.read_text()[:-1] + ', "environment": {"torch": "0.0.1<script>"}}')
-    run = engine.verify(text, "p.md", cache)
+    run = engine.verify(text, "p.md", cache, run=run_here)
     assert run.cached and run.environment == engine.versions()
 
 

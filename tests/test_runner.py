@@ -87,8 +87,9 @@ def test_the_state_fixtures_do_break_a_runner_without_isolation():
         from pathlib import Path
         sys.path.insert(0, {str(ROOT)!r})
         from docexec import engine
+        from docexec.runner import run_here
         pages = [Path({str(FIXTURES)!r}) / name for name in ("state_first.md", "state_second.md")]
-        runs = [engine.verify(page.read_text(), page.name) for page in pages]
+        runs = [engine.verify(page.read_text(), page.name, run=run_here) for page in pages]
         sys.stderr.write(str(len(runs[1].failures)))
         """
     )
