@@ -390,7 +390,7 @@ print(0.1 + 0.2)
 
 def test_a_block_checked_on_other_platforms_runs_is_not_compared_and_is_listed(monkeypatch):
     monkeypatch.setattr(engine, "this_platform", lambda: "macos-arm64")
-    run = engine.verify(PLATFORM_PAGE, "docs/digits.md")
+    run = engine.verify(PLATFORM_PAGE, "docs/digits.md", run=run_here)
     assert not run.failures and [result.line for result in run.uncompared] == [3]
     assert engine.update(run) == PLATFORM_PAGE  # `make update` here does not overwrite what another platform checked
     rendered = engine.render(run, RENDERERS)
@@ -400,18 +400,18 @@ def test_a_block_checked_on_other_platforms_runs_is_not_compared_and_is_listed(m
 
 def test_on_a_platform_it_names_the_block_is_compared(monkeypatch):
     monkeypatch.setattr(engine, "this_platform", lambda: "linux-x86_64")
-    run = engine.verify(PLATFORM_PAGE, "docs/digits.md")
+    run = engine.verify(PLATFORM_PAGE, "docs/digits.md", run=run_here)
     assert not run.uncompared and [failure.line for failure in run.failures] == [3]
     assert "+0.30000000000000004" in reports(run)
 
 
 def test_a_block_that_fails_is_a_failure_on_every_platform(monkeypatch):
     monkeypatch.setattr(engine, "this_platform", lambda: "macos-arm64")
-    run = engine.verify(PLATFORM_PAGE.replace("print(0.1 + 0.2)", "1 / 0"), "docs/digits.md")
+    run = engine.verify(PLATFORM_PAGE.replace("print(0.1 + 0.2)", "1 / 0"), "docs/digits.md", run=run_here)
     assert [failure.problem for failure in run.failures] == ["raised"] and not run.uncompared
 
 
 def test_platforms_must_name_known_platforms():
-    run = engine.verify(PLATFORM_PAGE.replace("linux-x86_64", "windows"), "docs/digits.md")
+    run = engine.verify(PLATFORM_PAGE.replace("linux-x86_64", "windows"), "docs/digits.md", run=run_here)
     assert reports(run).startswith("docs/digits.md:3: platforms names the platforms whose output is checked, among linux-x86_64")
     assert engine.this_platform() in engine.PLATFORMS

@@ -118,7 +118,7 @@ def kept(tmp_path, text: str, change=None):
 
 
 def test_a_stale_notebook_names_the_cell_by_its_page_line_and_its_first_differing_line(tmp_path):
-    run = engine.verify(PAGE, "docs/chapter.md")
+    run = engine.verify(PAGE, "docs/chapter.md", run=run_here)
     made = notebook.files_for(run)["docs/notebooks/chapter.ipynb"]
     assert notebook.out_of_date(tmp_path, "docs/notebooks/chapter.ipynb", made, run) == (
         "docs/notebooks/chapter.ipynb is missing: run `make update` to write it"
@@ -136,7 +136,7 @@ def test_a_stale_notebook_names_the_cell_by_its_page_line_and_its_first_differin
 
 
 def test_a_stale_prose_cell_is_named_by_its_page_line(tmp_path):
-    run = engine.verify(PAGE, "docs/chapter.md")
+    run = engine.verify(PAGE, "docs/chapter.md", run=run_here)
     made = notebook.files_for(run)["docs/notebooks/chapter.ipynb"]
     kept(tmp_path, made, lambda cells: cells[-1].update(source="Old text."))
     problem = notebook.out_of_date(tmp_path, "docs/notebooks/chapter.ipynb", made, run)
@@ -149,7 +149,7 @@ FIGURE = '<svg width="100pt"><path d="M 10.25 20.5 L 30.75 40"/></svg>'
 
 @pytest.mark.parametrize("figure, stale", [("M 10.26 20.5 L 30.75 40", False), ("M 12.25 20.5 L 30.75 40", True)])
 def test_a_figure_is_out_of_date_only_when_it_looks_different(tmp_path, figure, stale):
-    run = engine.verify(PAGE, "docs/chapter.md")
+    run = engine.verify(PAGE, "docs/chapter.md", run=run_here)
     made = json.loads(notebook.files_for(run)["docs/notebooks/chapter.ipynb"])
     made["cells"][3]["outputs"].append({"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": FIGURE, "text/plain": "a line"}})
     text = notebook.dumps(made)
