@@ -415,3 +415,22 @@ def test_platforms_must_name_known_platforms():
     run = engine.verify(PLATFORM_PAGE.replace("linux-x86_64", "windows"), "docs/digits.md", run=run_here)
     assert reports(run).startswith("docs/digits.md:3: platforms names the platforms whose output is checked, among linux-x86_64")
     assert engine.this_platform() in engine.PLATFORMS
+
+
+def test_make_test_lists_every_block_it_did_not_compare(monkeypatch):
+    """conftest.py's summary, fed as tests/test_pages.py feeds it: no block goes uncompared in silence."""
+    import sys
+    import types
+
+    import conftest
+
+    monkeypatch.setattr(engine, "this_platform", lambda: "macos-arm64")
+    run = engine.verify(PLATFORM_PAGE, "docs/digits.md", run=run_here)
+    monkeypatch.setitem(sys.modules, "test_pages", types.SimpleNamespace(UNCOMPARED=run.uncompared))
+    lines = []
+    reporter = types.SimpleNamespace(section=lambda title: lines.append(f"== {title}"), line=lines.append)
+    conftest.pytest_terminal_summary(reporter)
+    assert lines == [
+        "== blocks not compared on macos-arm64",
+        "docs/digits.md:3: ran, output not compared (checked on linux-x86_64)",
+    ]
