@@ -211,8 +211,8 @@ def _option_problems(fence: Fence) -> list[str]:
             seconds = math.nan
         if not (0 < seconds < math.inf):
             problems.append(f"timeout must be a positive number of seconds, like timeout=20, not {fence.options['timeout']!r}")
-    unknown_platforms = set(fence.options.get("platforms", "linux-x86_64").split() or [""]) - set(PLATFORMS)
-    if unknown_platforms:
+    named = fence.options.get("platforms", PLATFORMS[0]).split()
+    if not named or set(named) - set(PLATFORMS):
         problems.append(f"platforms names the platforms whose output is checked, among {', '.join(PLATFORMS)}, not {fence.options['platforms']!r}")
     if "alt" in fence.options and not fence.options["alt"].strip():
         problems.append('alt must describe the figure in words, like alt="The loss falls to 0.01 in 200 steps"')
@@ -307,6 +307,12 @@ class Result:
     def matches(self) -> bool:
         """The output is the expected one, or this platform does not compare it (see Block.compared)."""
         return self.output == self.block.expected or not self.block.compared
+
+    @property
+    def shown(self) -> str:
+        """The output the page and its notebook show: this run's, or, for a block whose output this platform
+        does not compare and that did not fail, the output checked where it is compared."""
+        return self.output if self.block.compared or not self.ok else self.block.expected
 
     @property
     def ok(self) -> bool:
@@ -605,8 +611,7 @@ def render(run: PageRun, renderers: dict) -> str:
         kept = " ".join(f'{k}="{v}"' if v else k for k, v in block.code.options.items() if k in HIGHLIGHT_OPTIONS)
         out = [f"{indent}{block.code.fence}python {kept}".rstrip() + newline]
         out += span[1 : block.code.end - block.code.start + 1] + [newline]
-        # A block whose output this platform does not compare shows the output checked where it is compared.
-        shown = result.output if block.compared or not result.ok else block.expected
+        shown = result.shown
         if shown and (block.render_mode == "text" or not result.ok):
             out += [*_fence_lines(indent, OUTPUT_INFO, shown, newline), newline]
         elif shown:
