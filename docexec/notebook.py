@@ -64,8 +64,7 @@ def _container_title(lines: list[str], line: int, indent: str) -> str | None:
 
 def _outputs(result: Result, svg=None) -> list[dict]:
     mode = result.block.render_mode
-    # A block whose output this platform does not compare shows, as on its page, the output checked where it is.
-    text = result.output if result.block.compared else result.block.expected
+    text = result.shown
     if not text:
         outputs = []
     elif mode == "markdown":
@@ -200,6 +199,11 @@ def files_for(run: PageRun, svg=None) -> dict[str, str]:
     return files
 
 
+def stale(root: Path, files: dict[str, str], run: PageRun) -> list[str]:
+    """The messages for the kept notebooks of `files` (from `files_for(run)`) that are missing or out of date."""
+    return [problem for path, text in files.items() if (problem := out_of_date(root, path, text, run))]
+
+
 def out_of_date(root: Path, path: str, text: str, run: PageRun | None = None) -> str | None:
     """The message for a kept notebook that is missing or differs from `text` (made from `run`), else None.
     Figures are compared as a reader sees them (`figures.same_figure`); the message names the first cell that
@@ -212,12 +216,12 @@ def out_of_date(root: Path, path: str, text: str, run: PageRun | None = None) ->
         return None
     made = json.loads(text)
     try:
-        kept_cells = json.loads(kept)["cells"]
-        difference = _first_difference(kept_cells, made["cells"])
+        kept = json.loads(kept)
+        difference = _first_difference(kept["cells"], made["cells"])
     except (ValueError, KeyError, TypeError, AttributeError):
         return f"{path} is not a notebook as `make update` writes it: run `make update` to write it again"
     if difference is None:
-        if {**json.loads(kept), "cells": None} == {**made, "cells": None}:
+        if {**kept, "cells": None} == {**made, "cells": None}:
             return None  # only figures that differ below what a reader can see
         return f"{path}: its notebook metadata is out of date: run `make update`"
     index, what = difference
@@ -285,8 +289,10 @@ def _gist(line: str) -> str:
 def _place(run: PageRun | None, path: str, cells: list[dict], index: int) -> str:
     """`docs/page.md:LINE`, the page line a made cell comes from: a code cell's block, or the first line of a
     prose cell found in the page between the blocks around it."""
-    if run is None or index < 2:
-        return f"cell {index} (the notebook's own {'title' if index == 0 else 'set-up'} cell)" if index < 2 else f"cell {index}"
+    if index < 2:
+        return f"cell {index} (the notebook's own {'title' if index == 0 else 'set-up'} cell)"
+    if run is None:
+        return f"cell {index}"
     lines = run.text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.strip() == "## Exercises"), 0) if "/exercises/" in path else 0
     results = [result for result in run.results if result.block.code.start >= start]

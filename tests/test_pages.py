@@ -42,10 +42,10 @@ def test_page_outputs(path, runs, request):
     UNCOMPARED.extend(run.uncompared)  # listed at the end of the session (conftest.py)
     annotations.report(run.failures, heading=f"Failing examples of {page_name(path)}")  # in GitHub Actions
     assert not run.failures, "\n\n".join(failure.report() for failure in run.failures)
-    for notebook_path, expected in notebook.files_for(run, diagram.to_svg).items():
-        target = ROOT / notebook_path
-        if request.config.getoption("--update-outputs"):
-            target.parent.mkdir(exist_ok=True)
-            target.write_text(expected, encoding="utf-8")
-        problem = notebook.out_of_date(ROOT, notebook_path, expected, run)
-        assert problem is None, f"{page_name(path)}: {problem}"
+    kept = notebook.files_for(run, diagram.to_svg)
+    if request.config.getoption("--update-outputs"):
+        for notebook_path, expected in kept.items():
+            (ROOT / notebook_path).parent.mkdir(exist_ok=True)
+            (ROOT / notebook_path).write_text(expected, encoding="utf-8")
+    problems = notebook.stale(ROOT, kept, run)
+    assert not problems, f"{page_name(path)}: " + "\n".join(problems)

@@ -64,10 +64,7 @@ def check(root: Path) -> dict[str, list[str]]:
     for name, future in zip(names, futures):
         run = future.result()
         differences = [failure.report() for failure in run.failures]
-        for path, text in notebook.files_for(run, diagram.to_svg).items():
-            problem = notebook.out_of_date(root, path, text, run)
-            if problem:
-                differences.append(problem)
+        differences += notebook.stale(root, notebook.files_for(run, diagram.to_svg), run)
         if differences:
             found[name] = differences
     runner.close()
